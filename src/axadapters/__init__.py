@@ -1,0 +1,1 @@
+"""Adapters: implementations of the axdomain ports, one sub-package per technology."""

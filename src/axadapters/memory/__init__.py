@@ -1,0 +1,1 @@
+"""In-memory adapters: the fast fakes every contract suite also runs against."""

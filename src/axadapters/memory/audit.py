@@ -1,0 +1,22 @@
+"""Memory audit trail (append-only list)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from axdomain.audit import AuditRecord
+from axdomain.ids import AccountId
+
+
+class MemoryAuditLog:
+    def __init__(self) -> None:
+        self._records: list[AuditRecord] = []
+
+    def append(self, record: AuditRecord) -> None:
+        self._records.append(record)
+
+    def records_for_account(self, account_id: AccountId) -> Sequence[AuditRecord]:
+        return [r for r in self._records if r.account_id == account_id]
+
+    def all_records(self) -> Sequence[AuditRecord]:
+        return list(self._records)

@@ -1,0 +1,46 @@
+"""Memory order log: unique order id and unique (account_id, client_order_id)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from axdomain.contracts import ContractId
+from axdomain.errors import Conflict, NotFound
+from axdomain.ids import AccountId
+from axdomain.orders import Order, OrderStatus
+
+
+class MemoryOrders:
+    def __init__(self) -> None:
+        self._orders: dict[int, Order] = {}
+        self._by_client_id: dict[tuple[AccountId, str], int] = {}
+
+    def add_order(self, order: Order) -> None:
+        if order.order_id in self._orders:
+            raise Conflict("order_id", order.order_id, "already exists")
+        client_key = (order.account_id, order.client_order_id)
+        if client_key in self._by_client_id:
+            raise Conflict("client_order_id", order.client_order_id, "already used on account")
+        self._orders[order.order_id] = order
+        self._by_client_id[client_key] = order.order_id
+
+    def get_order(self, order_id: int) -> Order | None:
+        return self._orders.get(order_id)
+
+    def get_by_client_order_id(self, account_id: AccountId, client_order_id: str) -> Order | None:
+        order_id = self._by_client_id.get((account_id, client_order_id))
+        return None if order_id is None else self._orders[order_id]
+
+    def set_status(self, order_id: int, status: OrderStatus) -> None:
+        order = self._orders.get(order_id)
+        if order is None:
+            raise NotFound("order_id", order_id, "no such order")
+        self._orders[order_id] = attrs.evolve(order, status=status)
+
+    def resting_orders(self, contract: ContractId) -> Sequence[Order]:
+        return [o for o in self._orders.values() if o.contract == contract and o.status.is_resting]
+
+    def all_orders(self) -> Sequence[Order]:
+        return list(self._orders.values())

@@ -1,0 +1,73 @@
+"""axdomain: the pure core of a multi-account exchange.
+
+Identity (``UserId``: who acts), ownership (``AccountId``: whose money moves) and
+membership (``Grant``: who may do what on which account) are separate types; every
+money-touching request passes one ``authorize`` decision. This package imports only the
+standard library and ``attrs`` and does no I/O.
+"""
+
+from axdomain.accounts import Account, AccountKind, AccountLimits, FeeSchedule
+from axdomain.api_keys import ApiKey, mint_api_key, parse_token, verify_secret
+from axdomain.audit import AuditRecord
+from axdomain.authorization import Decision, DenyReason, authorize
+from axdomain.contracts import USD_ASSET_ID, ContractDate, ContractId, ProductId
+from axdomain.errors import (
+    Conflict,
+    DomainError,
+    InvalidValue,
+    KeyScopeError,
+    NotFound,
+    UnknownAction,
+)
+from axdomain.ids import SYSTEM_ACCOUNTS, AccountId, UserId
+from axdomain.ledger.values import TransferCode
+from axdomain.ledger_ids import TbAccountRef, decode_tb_account_id, derive_tb_account_id
+from axdomain.membership import ApiKeyPrincipal, Grant, Principal, User, UserSession
+from axdomain.orders import Order, OrderStatus, Side, TimeInForce
+from axdomain.permissions import Action, Permissions
+from axdomain.products import Instrument, Product
+
+__all__ = [
+    "SYSTEM_ACCOUNTS",
+    "USD_ASSET_ID",
+    "Account",
+    "AccountId",
+    "AccountKind",
+    "AccountLimits",
+    "Action",
+    "ApiKey",
+    "ApiKeyPrincipal",
+    "AuditRecord",
+    "Conflict",
+    "ContractDate",
+    "ContractId",
+    "Decision",
+    "DenyReason",
+    "DomainError",
+    "FeeSchedule",
+    "Grant",
+    "Instrument",
+    "InvalidValue",
+    "KeyScopeError",
+    "NotFound",
+    "Order",
+    "OrderStatus",
+    "Permissions",
+    "Principal",
+    "Product",
+    "ProductId",
+    "Side",
+    "TbAccountRef",
+    "TimeInForce",
+    "TransferCode",
+    "UnknownAction",
+    "User",
+    "UserId",
+    "UserSession",
+    "authorize",
+    "decode_tb_account_id",
+    "derive_tb_account_id",
+    "mint_api_key",
+    "parse_token",
+    "verify_secret",
+]

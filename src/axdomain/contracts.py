@@ -1,0 +1,146 @@
+"""Products and contracts: the 64-bit ``ContractId`` of RFC 004.
+
+Layout of a ContractId (u64)::
+
+     63  62                              32 31                               0
+    +---+----------------------------------+----------------------------------+
+    | 0 |   contract date as YYYYMMDD      |  ProductId (odd) or USD_ASSET_ID |
+    +---+----------------------------------+----------------------------------+
+    bit 63: reserved scheme tag, always 0 under this layout.
+
+A perpetual has date 0, so its ContractId equals its bare product id and every perpetual
+ledger id stays bit-identical. Ordering on the packed integer is (date, product).
+"""
+
+from __future__ import annotations
+
+import calendar
+from typing import Self
+
+import attrs
+
+from axdomain._checks import require_int, require_range
+from axdomain.errors import InvalidValue
+
+USD_ASSET_ID = 1
+PRODUCT_ID_MIN = 1001
+PRODUCT_ID_MAX = (1 << 32) - 3  # its basis twin (id + 1) must still fit in 32 bits
+
+PRODUCT_BITS = 32
+DATE_BITS = 31
+DATE_SHIFT = 32
+SCHEME_TAG_BIT = 63
+PRODUCT_MASK = (1 << PRODUCT_BITS) - 1
+DATE_MASK = (1 << DATE_BITS) - 1
+CONTRACT_ID_MAX = (1 << 64) - 1
+
+PERPETUAL_DATE = 0
+DATE_YEAR_MIN = 1000  # YYYYMMDD is exactly eight digits
+DATE_YEAR_MAX = 9999
+
+
+@attrs.frozen(order=True)
+class ProductId:
+    """An odd u32 naming a product (e.g. COMPUTEDESK-H100); ``value + 1`` is its basis twin."""
+
+    value: int
+
+    def __attrs_post_init__(self) -> None:
+        require_range("product_id", self.value, PRODUCT_ID_MIN, PRODUCT_ID_MAX)
+        if self.value % 2 == 0:
+            raise InvalidValue("product_id", self.value, "must be odd (even ids are basis twins)")
+
+    @property
+    def qty_ledger(self) -> int:
+        return self.value
+
+    @property
+    def basis_ledger(self) -> int:
+        return self.value + 1
+
+
+@attrs.frozen(order=True)
+class ContractDate:
+    """A nominal contract date (a name, not the expiry), YYYYMMDD, or 0 for perpetual."""
+
+    value: int
+
+    def __attrs_post_init__(self) -> None:
+        number = require_int("contract_date", self.value)
+        if number == PERPETUAL_DATE:
+            return
+        year, month, day = number // 10_000, number // 100 % 100, number % 100
+        if not DATE_YEAR_MIN <= year <= DATE_YEAR_MAX:
+            raise InvalidValue("contract_date", number, "must be 0 or YYYYMMDD, year 1000..9999")
+        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+            raise InvalidValue("contract_date", number, "is not a calendar date")
+
+    @classmethod
+    def perpetual(cls) -> Self:
+        return cls(PERPETUAL_DATE)
+
+    @property
+    def is_perpetual(self) -> bool:
+        return self.value == PERPETUAL_DATE
+
+
+@attrs.frozen(order=True)
+class ContractId:
+    """A tradable contract: product + nominal date, packed into 64 bits."""
+
+    value: int
+
+    def __attrs_post_init__(self) -> None:
+        number = require_range("contract_id", self.value, 0, CONTRACT_ID_MAX)
+        if number >> SCHEME_TAG_BIT:
+            raise InvalidValue("contract_id", number, "bit 63 (scheme tag) is reserved, must be 0")
+        low, date = number & PRODUCT_MASK, (number >> DATE_SHIFT) & DATE_MASK
+        if low == USD_ASSET_ID:
+            if date != PERPETUAL_DATE:
+                raise InvalidValue("contract_id", number, "the USD asset has no contract date")
+            return
+        try:
+            ProductId(low)
+            ContractDate(date)
+        except InvalidValue as error:
+            raise InvalidValue("contract_id", number, f"{error.field}: {error.problem}") from None
+
+    @classmethod
+    def new(cls, product: ProductId, date: ContractDate) -> Self:
+        return cls((date.value << DATE_SHIFT) | product.value)
+
+    @classmethod
+    def perp(cls, product: ProductId) -> Self:
+        return cls(product.value)
+
+    @classmethod
+    def usd(cls) -> Self:
+        return cls(USD_ASSET_ID)
+
+    @property
+    def is_usd(self) -> bool:
+        return self.value == USD_ASSET_ID
+
+    @property
+    def product(self) -> ProductId:
+        if self.is_usd:
+            raise InvalidValue("contract_id", self.value, "the USD asset is not a product")
+        return ProductId(self.value & PRODUCT_MASK)
+
+    @property
+    def date(self) -> ContractDate:
+        return ContractDate((self.value >> DATE_SHIFT) & DATE_MASK)
+
+    @property
+    def is_perp(self) -> bool:
+        return not self.is_usd and self.date.is_perpetual
+
+    @property
+    def qty_ledger(self) -> int:
+        """The TigerBeetle ledger of this contract's qty accounts (1 for USD)."""
+        return self.value & PRODUCT_MASK
+
+    def __str__(self) -> str:
+        if self.is_usd:
+            return "USD"
+        return f"{self.product.value}@{self.date.value}"

@@ -1,0 +1,1 @@
+"""The ledger model: TigerBeetle-shaped values, planners, risk fold and invariants."""

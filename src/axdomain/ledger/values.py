@@ -1,0 +1,122 @@
+"""TigerBeetle-shaped ledger values: accounts, transfers, flags and the transfer codes.
+
+Field names and widths follow TigerBeetle's so a value maps 1:1 onto the official client.
+Amounts are u128 integers: qty in lots on product ledgers, micro-USD on the USD ledger.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from axdomain._checks import require_range
+
+U16_MAX = (1 << 16) - 1
+U32_MAX = (1 << 32) - 1
+U64_MAX = (1 << 64) - 1
+U128_MAX = (1 << 128) - 1
+USD_LEDGER = 1
+
+
+class AccountFlags(enum.IntFlag):
+    NONE = 0
+    LINKED = 1 << 0
+    DEBITS_MUST_NOT_EXCEED_CREDITS = 1 << 1
+    CREDITS_MUST_NOT_EXCEED_DEBITS = 1 << 2
+    HISTORY = 1 << 3
+
+
+class TransferFlags(enum.IntFlag):
+    NONE = 0
+    LINKED = 1 << 0
+
+
+class TransferCode(enum.IntEnum):
+    """Stable wire codes: never renumber, only append."""
+
+    TRADE_QTY = 1
+    TRADE_BASIS = 2
+    REALIZED_PNL = 3
+    FEE = 4
+    DEPOSIT = 5
+    WITHDRAWAL = 6
+    FUNDING = 7
+    SETTLEMENT_QTY = 8
+    BASIS_RESET = 9
+
+
+def _u16(_: object, a: attrs.Attribute[int], v: object) -> None:
+    require_range(a.name, v, 0, U16_MAX)
+
+
+def _u32(_: object, a: attrs.Attribute[int], v: object) -> None:
+    require_range(a.name, v, 0, U32_MAX)
+
+
+def _u64(_: object, a: attrs.Attribute[int], v: object) -> None:
+    require_range(a.name, v, 0, U64_MAX)
+
+
+def _u128(_: object, a: attrs.Attribute[int], v: object) -> None:
+    require_range(a.name, v, 0, U128_MAX)
+
+
+def _nonzero_u128(_: object, a: attrs.Attribute[int], v: object) -> None:
+    require_range(a.name, v, 1, U128_MAX)
+
+
+def _nonzero_u32(_: object, a: attrs.Attribute[int], v: object) -> None:
+    require_range(a.name, v, 1, U32_MAX)
+
+
+def _nonzero_u16(_: object, a: attrs.Attribute[int], v: object) -> None:
+    require_range(a.name, v, 1, U16_MAX)
+
+
+@attrs.frozen
+class LedgerAccount:
+    """A ledger account as created (balances live in ``LedgerBalance``/the store)."""
+
+    id: int = attrs.field(validator=_nonzero_u128)
+    ledger: int = attrs.field(validator=_nonzero_u32)
+    code: int = attrs.field(validator=_nonzero_u16)
+    flags: AccountFlags = AccountFlags.NONE
+    user_data_128: int = attrs.field(default=0, validator=_u128)
+    user_data_64: int = attrs.field(default=0, validator=_u64)
+    user_data_32: int = attrs.field(default=0, validator=_u32)
+    debits_posted: int = attrs.field(default=0, validator=_u128)
+    credits_posted: int = attrs.field(default=0, validator=_u128)
+    timestamp: int = attrs.field(default=0, validator=_u64)
+
+    @property
+    def net(self) -> int:
+        """Credits minus debits: the signed balance (qty, basis or micro-USD)."""
+        return self.credits_posted - self.debits_posted
+
+
+@attrs.frozen
+class Transfer:
+    id: int = attrs.field(validator=_nonzero_u128)
+    debit_account_id: int = attrs.field(validator=_nonzero_u128)
+    credit_account_id: int = attrs.field(validator=_nonzero_u128)
+    amount: int = attrs.field(validator=_u128)
+    ledger: int = attrs.field(validator=_nonzero_u32)
+    code: int = attrs.field(validator=_nonzero_u16)
+    flags: TransferFlags = TransferFlags.NONE
+    user_data_128: int = attrs.field(default=0, validator=_u128)
+    user_data_64: int = attrs.field(default=0, validator=_u64)
+    user_data_32: int = attrs.field(default=0, validator=_u32)
+    timestamp: int = attrs.field(default=0, validator=_u64)
+
+
+def pack_price_qty(price_micro_usd: int, qty_lots: int) -> int:
+    """``user_data_128`` of a trade leg: price in the high 64 bits, qty in the low 64."""
+    require_range("price_micro_usd", price_micro_usd, 0, U64_MAX)
+    require_range("qty_lots", qty_lots, 0, U64_MAX)
+    return (price_micro_usd << 64) | qty_lots
+
+
+def unpack_price_qty(user_data_128: int) -> tuple[int, int]:
+    require_range("user_data_128", user_data_128, 0, U128_MAX)
+    return user_data_128 >> 64, user_data_128 & U64_MAX

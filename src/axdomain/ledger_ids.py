@@ -1,0 +1,85 @@
+"""TigerBeetle ledger account ids derived from (account, contract), with no lookup.
+
+Layout of a ledger account id (u128)::
+
+    127                          64 63 62                 32 31                   0
+    +------------------------------+--+---------------------+---------------------+
+    |        AccountId (u64)       |0 | contract date       | product (odd) = qty |
+    |                              |  | YYYYMMDD or 0       | product + 1 = basis |
+    |                              |  |                     | 1 = USD (date 0)    |
+    +------------------------------+--+---------------------+---------------------+
+
+The low 64 bits are the ContractId, except that a basis account's low 32 bits are the
+product + 1 (an even number, which is never a ContractId).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from axdomain._checks import require_range
+from axdomain.contracts import (
+    DATE_MASK,
+    DATE_SHIFT,
+    PRODUCT_MASK,
+    SCHEME_TAG_BIT,
+    USD_ASSET_ID,
+    ContractDate,
+    ContractId,
+    ProductId,
+)
+from axdomain.errors import InvalidValue
+from axdomain.ids import AccountId
+
+U128_MAX = (1 << 128) - 1
+ACCOUNT_SHIFT = 64
+LOW64_MASK = (1 << 64) - 1
+
+
+@attrs.frozen(order=True)
+class TbAccountRef:
+    account_id: AccountId
+    contract: ContractId
+    is_basis: bool = False
+
+    @property
+    def ledger(self) -> int:
+        return self.contract.qty_ledger + (1 if self.is_basis else 0)
+
+    @property
+    def tb_id(self) -> int:
+        base = derive_tb_account_id(self.account_id, self.contract)
+        return base + 1 if self.is_basis else base
+
+
+def derive_tb_account_id(account_id: AccountId, contract: ContractId) -> int:
+    """The qty (or USD) account of ``account_id`` in ``contract``."""
+    return (account_id.value << ACCOUNT_SHIFT) | contract.value
+
+
+def derive_tb_basis_account_id(account_id: AccountId, contract: ContractId) -> int:
+    if contract.is_usd:
+        raise InvalidValue("contract", contract.value, "the USD asset has no basis account")
+    return derive_tb_account_id(account_id, contract) + 1
+
+
+def derive_tb_usd_account_id(account_id: AccountId) -> int:
+    return derive_tb_account_id(account_id, ContractId.usd())
+
+
+def decode_tb_account_id(tb_id: object) -> TbAccountRef:
+    """Inverse of the derivations; anything that is not a qty, basis or USD id is an error."""
+    number = require_range("tb_account_id", tb_id, 1, U128_MAX)
+    low = number & LOW64_MASK
+    if low >> SCHEME_TAG_BIT:
+        raise InvalidValue("tb_account_id", number, "bit 63 (scheme tag) is reserved")
+    try:
+        account = AccountId(number >> ACCOUNT_SHIFT)
+        product_bits, date = low & PRODUCT_MASK, (low >> DATE_SHIFT) & DATE_MASK
+        if product_bits == USD_ASSET_ID:
+            return TbAccountRef(account, ContractId(low))
+        is_basis = product_bits % 2 == 0
+        product = ProductId(product_bits - 1 if is_basis else product_bits)
+        return TbAccountRef(account, ContractId.new(product, ContractDate(date)), is_basis)
+    except InvalidValue as error:
+        raise InvalidValue("tb_account_id", number, f"{error.field}: {error.problem}") from None

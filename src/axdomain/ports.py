@@ -1,0 +1,144 @@
+"""Ports: the small interfaces through which the domain meets storage, time and chance.
+
+Each is a ``typing.Protocol``; ``axadapters`` provides a memory implementation of every
+one and a real-technology implementation where SPEC §8 names one. ``tests/contract`` holds
+one suite per port that every adapter must pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from axdomain.accounts import Account
+from axdomain.api_keys import ApiKey
+from axdomain.audit import AuditRecord
+from axdomain.contracts import ContractId, ProductId
+from axdomain.ids import AccountId, UserId
+from axdomain.membership import Grant, User
+from axdomain.orders import Order, OrderStatus
+from axdomain.products import Instrument, Product
+
+
+class Clock(Protocol):
+    def now_ns(self) -> int: ...
+
+
+class IdGenerator(Protocol):
+    """New 64-bit ids: the top half of a ULID, strictly increasing within a process."""
+
+    def new_id(self) -> int: ...
+
+
+class SecretSource(Protocol):
+    def token_bytes(self, count: int) -> bytes: ...
+
+
+class UserRepository(Protocol):
+    def add_user(self, user: User) -> None:
+        """Raises ``Conflict`` on a duplicate id or username."""
+
+    def get_user(self, user_id: UserId) -> User | None: ...
+
+
+class AccountRepository(Protocol):
+    def add_account(self, account: Account) -> None:
+        """Raises ``Conflict`` on a duplicate id or name."""
+
+    def get_account(self, account_id: AccountId) -> Account | None: ...
+
+    def update_account(self, account: Account) -> None:
+        """Replace the mutable facts (flags, fees, limits); raises ``NotFound``."""
+
+    def list_accounts(self) -> Sequence[Account]: ...
+
+
+class GrantRepository(Protocol):
+    def put_grant(self, grant: Grant) -> None:
+        """Insert or replace the one grant of ``(user_id, account_id)``."""
+
+    def get_grant(self, user_id: UserId, account_id: AccountId) -> Grant | None: ...
+
+    def revoke_grant(self, user_id: UserId, account_id: AccountId) -> bool:
+        """Delete the grant; False if there was none."""
+
+    def grants_for_user(self, user_id: UserId) -> Sequence[Grant]: ...
+
+    def grants_for_account(self, account_id: AccountId) -> Sequence[Grant]: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add_key(self, key: ApiKey) -> None:
+        """Raises ``Conflict`` on a duplicate key id."""
+
+    def get_key(self, key_id: int) -> ApiKey | None: ...
+
+    def revoke_key(self, key_id: int, at_ns: int) -> bool:
+        """Mark revoked (idempotent: keeps the first time); False if unknown."""
+
+    def keys_for_user(self, user_id: UserId) -> Sequence[ApiKey]: ...
+
+
+class AuditLog(Protocol):
+    def append(self, record: AuditRecord) -> None: ...
+
+    def records_for_account(self, account_id: AccountId) -> Sequence[AuditRecord]:
+        """In append order."""
+
+    def all_records(self) -> Sequence[AuditRecord]:
+        """In append order."""
+
+
+class OrderRepository(Protocol):
+    def add_order(self, order: Order) -> None:
+        """Raises ``Conflict`` on a duplicate order id or ``(account_id, client_order_id)``."""
+
+    def get_order(self, order_id: int) -> Order | None: ...
+
+    def get_by_client_order_id(
+        self, account_id: AccountId, client_order_id: str
+    ) -> Order | None: ...
+
+    def set_status(self, order_id: int, status: OrderStatus) -> None:
+        """Raises ``NotFound`` for an unknown order."""
+
+    def resting_orders(self, contract: ContractId) -> Sequence[Order]: ...
+
+    def all_orders(self) -> Sequence[Order]:
+        """In insertion order."""
+
+
+class ProductRepository(Protocol):
+    """Append-only products plus instruments; ids come from a never-reissued sequence."""
+
+    def create_product(self, name: str, created_at_ns: int) -> Product:
+        """Allocate the next odd id (1001, 1003, ...); ``Conflict`` on a duplicate name."""
+
+    def seed_product(self, product: Product) -> None:
+        """Insert a pre-existing product with its historic id; the sequence moves above it."""
+
+    def get_product(self, product_id: ProductId) -> Product | None: ...
+
+    def find_product(self, name: str) -> Product | None: ...
+
+    def list_products(self) -> Sequence[Product]: ...
+
+    def add_instrument(self, instrument: Instrument) -> None:
+        """``Conflict`` on a duplicate symbol or contract; ``NotFound`` for an unknown product."""
+
+    def get_instrument(self, symbol: str) -> Instrument | None: ...
+
+    def set_expiration(self, symbol: str, expiration_ns: int | None) -> Instrument:
+        """Adjust the expiry only; the symbol's contract never changes."""
+
+    def list_instruments(self) -> Sequence[Instrument]: ...
+
+
+class SequenceAllocator(Protocol):
+    """Gap-free, strictly increasing numbers per account (1, 2, 3, ...)."""
+
+    def allocate(self, account_id: AccountId, count: int = 1) -> int:
+        """Reserve ``count`` consecutive numbers and return the first."""
+
+    def last_allocated(self, account_id: AccountId) -> int:
+        """0 when nothing was allocated yet."""
