@@ -14,7 +14,6 @@ ledger id stays bit-identical. Ordering on the packed integer is (date, product)
 
 from __future__ import annotations
 
-import calendar
 from typing import Self
 
 import attrs
@@ -37,6 +36,20 @@ CONTRACT_ID_MAX = (1 << 64) - 1
 PERPETUAL_DATE = 0
 DATE_YEAR_MIN = 1000  # YYYYMMDD is exactly eight digits
 DATE_YEAR_MAX = 9999
+# Index = month; February is adjusted for leap years in ``_days_in_month``. A table, not
+# ``calendar.monthrange``, because date validation sits on the ledger-id decode path.
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+assert PRODUCT_BITS + DATE_BITS + 1 == 64, "product + date + scheme tag must fill a u64"
+assert DATE_SHIFT == PRODUCT_BITS and SCHEME_TAG_BIT == DATE_SHIFT + DATE_BITS
+assert DATE_YEAR_MAX * 10_000 + 1231 <= DATE_MASK, "every YYYYMMDD must fit the date field"
+assert PRODUCT_ID_MAX + 1 <= PRODUCT_MASK, "a basis twin must fit the product field"
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS_IN_MONTH[month]
 
 
 @attrs.frozen(order=True)
@@ -72,12 +85,25 @@ class ContractDate:
         year, month, day = number // 10_000, number // 100 % 100, number % 100
         if not DATE_YEAR_MIN <= year <= DATE_YEAR_MAX:
             raise InvalidValue("contract_date", number, "must be 0 or YYYYMMDD, year 1000..9999")
-        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+        if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
             raise InvalidValue("contract_date", number, "is not a calendar date")
 
     @classmethod
     def perpetual(cls) -> Self:
         return cls(PERPETUAL_DATE)
+
+    @property
+    def year(self) -> int:
+        """0 for a perpetual."""
+        return self.value // 10_000
+
+    @property
+    def month(self) -> int:
+        return self.value // 100 % 100
+
+    @property
+    def day(self) -> int:
+        return self.value % 100
 
     @property
     def is_perpetual(self) -> bool:
@@ -106,16 +132,35 @@ class ContractId:
             raise InvalidValue("contract_id", number, f"{error.field}: {error.problem}") from None
 
     @classmethod
+    def _trusted(cls, value: int) -> Self:
+        """Build from parts that were validated as typed values; skips re-validation.
+
+        Packing two already-valid values cannot produce an invalid id, and ``new`` sits on
+        the hot path of order intake and ledger decoding.
+        """
+        contract = object.__new__(cls)
+        object.__setattr__(contract, "value", value)
+        return contract
+
+    @classmethod
     def new(cls, product: ProductId, date: ContractDate) -> Self:
-        return cls((date.value << DATE_SHIFT) | product.value)
+        if not isinstance(product, ProductId):
+            raise InvalidValue("product", product, "must be a ProductId")
+        if not isinstance(date, ContractDate):
+            raise InvalidValue("contract_date", date, "must be a ContractDate")
+        return cls._trusted((date.value << DATE_SHIFT) | product.value)
 
     @classmethod
     def perp(cls, product: ProductId) -> Self:
-        return cls(product.value)
+        """The perpetual of ``product``: numerically the bare product id."""
+        if not isinstance(product, ProductId):
+            raise InvalidValue("product", product, "must be a ProductId")
+        return cls._trusted(product.value)
 
     @classmethod
     def usd(cls) -> Self:
-        return cls(USD_ASSET_ID)
+        """The USD asset's id (ledger 1, date 0); not a product, never has a basis twin."""
+        return cls._trusted(USD_ASSET_ID)
 
     @property
     def is_usd(self) -> bool:

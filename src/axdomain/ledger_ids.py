@@ -10,7 +10,10 @@ Layout of a ledger account id (u128)::
     +------------------------------+--+---------------------+---------------------+
 
 The low 64 bits are the ContractId, except that a basis account's low 32 bits are the
-product + 1 (an even number, which is never a ContractId).
+product + 1 (an even number, which is never a ContractId). Bit 63 is the reserved scheme tag:
+0 under this layout; any other value is rejected by the decoder, never masked away, so a
+future scheme cannot be silently misread as this one. Every qty and basis account mirrors
+the contract date in ``user_data_32`` so one query finds all accounts of a contract.
 """
 
 from __future__ import annotations
@@ -38,9 +41,30 @@ LOW64_MASK = (1 << 64) - 1
 
 @attrs.frozen(order=True)
 class TbAccountRef:
+    """What a ledger account id means: whose account, which contract, qty or basis twin."""
+
     account_id: AccountId
     contract: ContractId
     is_basis: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.account_id, AccountId):
+            raise InvalidValue("account_id", self.account_id, "must be an AccountId")
+        if not isinstance(self.contract, ContractId):
+            raise InvalidValue("contract", self.contract, "must be a ContractId")
+        if not isinstance(self.is_basis, bool):
+            raise InvalidValue("is_basis", self.is_basis, "must be a bool")
+        if self.is_basis and self.contract.is_usd:
+            raise InvalidValue("contract", self.contract.value, "the USD asset has no basis")
+
+    @property
+    def is_usd(self) -> bool:
+        return self.contract.is_usd
+
+    @property
+    def user_data_32(self) -> int:
+        """The date mirrored on the ledger account (0 for perpetuals and USD)."""
+        return (self.contract.value >> DATE_SHIFT) & DATE_MASK
 
     @property
     def ledger(self) -> int:
@@ -52,12 +76,26 @@ class TbAccountRef:
         return base + 1 if self.is_basis else base
 
 
+def _require_parts(account_id: object, contract: object) -> None:
+    if not isinstance(account_id, AccountId):
+        raise InvalidValue("account_id", account_id, "must be an AccountId")
+    if not isinstance(contract, ContractId):
+        raise InvalidValue("contract", contract, "must be a ContractId")
+
+
 def derive_tb_account_id(account_id: AccountId, contract: ContractId) -> int:
-    """The qty (or USD) account of ``account_id`` in ``contract``."""
+    """The qty (or USD) account of ``account_id`` in ``contract``, computed with no lookup.
+
+    For a perpetual this is ``account.to_ulid() | product``, bit-identical to the id the
+    account had before contracts carried dates: no ledger migration.
+    """
+    _require_parts(account_id, contract)
     return (account_id.value << ACCOUNT_SHIFT) | contract.value
 
 
 def derive_tb_basis_account_id(account_id: AccountId, contract: ContractId) -> int:
+    """The basis twin: qty id + 1, on ledger product + 1 (the low 32 bits become even)."""
+    _require_parts(account_id, contract)
     if contract.is_usd:
         raise InvalidValue("contract", contract.value, "the USD asset has no basis account")
     return derive_tb_account_id(account_id, contract) + 1
@@ -80,6 +118,7 @@ def decode_tb_account_id(tb_id: object) -> TbAccountRef:
             return TbAccountRef(account, ContractId(low))
         is_basis = product_bits % 2 == 0
         product = ProductId(product_bits - 1 if is_basis else product_bits)
-        return TbAccountRef(account, ContractId.new(product, ContractDate(date)), is_basis)
+        contract = ContractId.new(product, ContractDate(date))
+        return TbAccountRef(account, contract, is_basis)
     except InvalidValue as error:
         raise InvalidValue("tb_account_id", number, f"{error.field}: {error.problem}") from None
