@@ -21,13 +21,36 @@ from axdomain.errors import (
 )
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId, UserId
 from axdomain.ledger.values import TransferCode
-from axdomain.ledger_ids import TbAccountRef, decode_tb_account_id, derive_tb_account_id
+from axdomain.ledger_ids import (
+    TbAccountRef,
+    decode_tb_account_id,
+    derive_tb_account_id,
+    derive_tb_basis_account_id,
+    derive_tb_usd_account_id,
+)
 from axdomain.membership import ApiKeyPrincipal, Grant, Principal, User, UserSession
 from axdomain.orders import Order, OrderStatus, Side, TimeInForce
+from axdomain.participant import (
+    DEFAULT_PARTICIPANT_PREFIX,
+    generate_participant,
+    parse_participant,
+    participant_path,
+)
 from axdomain.permissions import Action, Permissions
 from axdomain.products import Instrument, Product
+from axdomain.registry import (
+    SEED_PERPETUALS,
+    ProductIdSequence,
+    SeedMismatch,
+    SeedPerpetual,
+    SymbolRegistry,
+    check_against_seed,
+    load_symbol_registry,
+)
 
 __all__ = [
+    "DEFAULT_PARTICIPANT_PREFIX",
+    "SEED_PERPETUALS",
     "SYSTEM_ACCOUNTS",
     "USD_ASSET_ID",
     "Account",
@@ -56,7 +79,11 @@ __all__ = [
     "Principal",
     "Product",
     "ProductId",
+    "ProductIdSequence",
+    "SeedMismatch",
+    "SeedPerpetual",
     "Side",
+    "SymbolRegistry",
     "TbAccountRef",
     "TimeInForce",
     "TransferCode",
@@ -65,9 +92,16 @@ __all__ = [
     "UserId",
     "UserSession",
     "authorize",
+    "check_against_seed",
     "decode_tb_account_id",
     "derive_tb_account_id",
+    "derive_tb_basis_account_id",
+    "derive_tb_usd_account_id",
+    "generate_participant",
+    "load_symbol_registry",
     "mint_api_key",
+    "parse_participant",
     "parse_token",
+    "participant_path",
     "verify_secret",
 ]
