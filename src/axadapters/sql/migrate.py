@@ -1,0 +1,35 @@
+"""Run the Alembic migrations from code: no alembic.ini, no command line needed.
+
+``open_sql_stores`` calls ``upgrade`` on every start, so a fresh SQLite file or an empty
+PostgreSQL database gets the schema, and an up-to-date one is left alone.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+SCRIPT_LOCATION = "axadapters.sql:migrations"
+HEAD = "head"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    return config
+
+
+def upgrade(engine: Engine, revision: str = HEAD) -> None:
+    """Bring the database behind ``engine`` to ``revision`` (idempotent)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

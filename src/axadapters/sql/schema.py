@@ -1,0 +1,263 @@
+"""The SQL schema as SQLAlchemy Core tables: what the repositories query.
+
+Migrations (``migrations/versions``) are the source of truth for what exists in a database;
+this module must describe the same schema, and a test compares the two. Ids are the
+canonical 16-hex text (``CHAR(16)``, SPEC §3) so a row reads the same in psql, logs and the
+API; fixed width makes text order equal numeric order. Money is integer: ``BIGINT`` for
+i64 quantities and ``NUMERIC(39,0)`` for 128-bit values, never a float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.types import CHAR, TypeDecorator, TypeEngine
+
+from axdomain.permissions import Permissions
+
+ID_CHARS = 16
+ACCOUNT_KINDS = ("customer", "system")
+
+metadata = MetaData()
+
+
+class Int128(TypeDecorator[int]):
+    """A signed 128-bit integer: ``NUMERIC(39,0)`` on PostgreSQL, decimal text on SQLite.
+
+    SQLite's NUMERIC affinity turns integers beyond 64 bits into REAL (a float); storing the
+    decimal text keeps every digit.
+    """
+
+    impl = Numeric(39, 0)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(39, 0, asdecimal=True))
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        assert isinstance(value, int) and not isinstance(value, bool), value
+        return str(value) if dialect.name == "sqlite" else Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        number = Decimal(value)
+        assert number == number.to_integral_value(), value
+        return int(number)
+
+
+def id_column(name: str, *args: Any, **kwargs: Any) -> Column[str]:
+    return Column(name, CHAR(ID_CHARS), *args, **kwargs)
+
+
+def surrogate_seq() -> Column[int]:
+    """Insertion order; SQLite only autoincrements an ``INTEGER PRIMARY KEY``."""
+    return Column(
+        "seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
+def flag_columns(prefix: str, *, nullable: bool) -> list[Column[bool]]:
+    return [
+        Column(f"{prefix}{name}", Boolean, nullable=nullable) for name in Permissions.FLAG_NAMES
+    ]
+
+
+users = Table(
+    "users",
+    metadata,
+    id_column("user_id", primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("created_at_ns", BigInteger, nullable=False),
+)
+
+trading_accounts = Table(
+    "trading_accounts",
+    metadata,
+    id_column("account_id", primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    id_column("ubo_user_id", ForeignKey("users.user_id"), nullable=True),
+    Column("is_frozen", Boolean, nullable=False),
+    Column("is_close_only", Boolean, nullable=False),
+    Column("maker_fee_bps", Integer, nullable=False),
+    Column("taker_fee_bps", Integer, nullable=False),
+    Column("max_open_positions", BigInteger, nullable=False),
+    Column("max_notional_micro_usd", BigInteger, nullable=False),
+    Column("monthly_loss_limit_micro_usd", BigInteger, nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    CheckConstraint("kind IN ('customer', 'system')", name="ck_trading_accounts_kind"),
+    CheckConstraint(
+        "(kind = 'system') = (ubo_user_id IS NULL)", name="ck_trading_accounts_ubo_by_kind"
+    ),
+)
+
+account_permissions = Table(
+    "account_permissions",
+    metadata,
+    id_column("user_id", ForeignKey("users.user_id"), nullable=False),
+    id_column("account_id", ForeignKey("trading_accounts.account_id"), nullable=False),
+    *flag_columns("", nullable=False),
+    PrimaryKeyConstraint("user_id", "account_id", name="pk_account_permissions"),
+    Index("ix_account_permissions_account", "account_id", "user_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    id_column("key_id", primary_key=True),
+    id_column("user_id", ForeignKey("users.user_id"), nullable=False),
+    id_column("account_id", nullable=False),
+    Column("is_legacy", Boolean, nullable=False),
+    *flag_columns("", nullable=False),
+    Column("secret_hash", String(128), nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    Column("revoked_at_ns", BigInteger, nullable=True),
+    Index("ix_api_keys_user", "user_id", "key_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    surrogate_seq(),
+    Column("request_id", String(128), nullable=False),
+    Column("at_ns", BigInteger, nullable=False),
+    id_column("actor_user_id", nullable=False),
+    id_column("account_id", nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("reason", String(32), nullable=False),
+    *flag_columns("grant_", nullable=True),
+    id_column("key_id", nullable=True),
+    *flag_columns("key_", nullable=True),
+    Index("ix_audit_log_account", "account_id", "seq"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("product_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("created_at_ns", BigInteger, nullable=False),
+    CheckConstraint("product_id % 2 = 1", name="ck_products_product_id_odd"),
+)
+
+# SQLite has no sequences: one row holds the last product id handed out. Triggers forbid
+# moving it backwards or deleting it, so an id is never reissued.
+product_id_allocation = Table(
+    "product_id_allocation",
+    metadata,
+    Column("singleton", Integer, primary_key=True, autoincrement=False),
+    Column("last_product_id", BigInteger, nullable=False),
+    CheckConstraint("singleton = 1", name="ck_product_id_allocation_singleton"),
+)
+
+instruments = Table(
+    "instruments",
+    metadata,
+    Column("symbol", String(64), primary_key=True),
+    Column("product_id", BigInteger, ForeignKey("products.product_id"), nullable=False),
+    Column("contract_date", Integer, nullable=False),
+    Column("contract_id", BigInteger, nullable=False, unique=True),
+    Column("expiration_ns", BigInteger, nullable=True),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    surrogate_seq(),
+    id_column("order_id", nullable=False, unique=True),
+    id_column("account_id", nullable=False),
+    id_column("user_id", nullable=False),
+    Column("client_order_id", String(64), nullable=False),
+    Column("contract_id", BigInteger, nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("qty_lots", BigInteger, nullable=False),
+    Column("limit_price_micro_usd", BigInteger, nullable=False),
+    Column("time_in_force", String(8), nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reduce_only", Boolean, nullable=False),
+    UniqueConstraint("account_id", "client_order_id", name="uq_orders_account_client_order_id"),
+    Index("ix_orders_contract_status", "contract_id", "status", "seq"),
+)
+
+account_sequences = Table(
+    "account_sequences",
+    metadata,
+    id_column("account_id", primary_key=True),
+    Column("last_allocated", BigInteger, nullable=False),
+    CheckConstraint("last_allocated >= 0", name="ck_account_sequences_nonneg"),
+)
+
+current_balances = Table(
+    "current_balances",
+    metadata,
+    id_column("account_id", primary_key=True),
+    Column("balance_micro_usd", Int128, nullable=False),
+    Column("updated_at_ns", BigInteger, nullable=False),
+)
+
+monthly_loss_limits = Table(
+    "monthly_loss_limits",
+    metadata,
+    id_column("account_id", primary_key=True),
+    Column("limit_micro_usd", BigInteger, nullable=False),
+    Column("updated_at_ns", BigInteger, nullable=False),
+)
+
+loan_to_value_monitors = Table(
+    "loan_to_value_monitors",
+    metadata,
+    id_column("account_id", primary_key=True),
+    Column("margin_call_ltv_bps", Integer, nullable=False),
+    Column("liquidation_ltv_bps", Integer, nullable=False),
+    Column("updated_at_ns", BigInteger, nullable=False),
+)
+
+blockchain_deposit_addresses = Table(
+    "blockchain_deposit_addresses",
+    metadata,
+    id_column("account_id", nullable=False),
+    Column("blockchain", String(32), nullable=False),
+    Column("asset", String(32), nullable=False),
+    Column("address", String(128), nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "blockchain", "asset", name="pk_deposit_addresses"),
+    UniqueConstraint("blockchain", "address", name="uq_deposit_addresses_chain_address"),
+)
+
+leaderboard = Table(
+    "leaderboard",
+    metadata,
+    Column("metric", String(64), nullable=False),
+    Column("cadence", String(64), nullable=False),
+    Column("period_start_ns", BigInteger, nullable=False),
+    id_column("account_id", nullable=False),
+    Column("score", BigInteger, nullable=False),
+    PrimaryKeyConstraint(
+        "metric", "cadence", "period_start_ns", "account_id", name="pk_leaderboard"
+    ),
+    Index("ix_leaderboard_rank", "metric", "cadence", "period_start_ns", "score"),
+)
