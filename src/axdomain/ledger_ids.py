@@ -18,6 +18,8 @@ the contract date in ``user_data_32`` so one query finds all accounts of a contr
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 
 from axdomain._checks import require_range
@@ -37,6 +39,7 @@ from axdomain.ids import AccountId
 U128_MAX = (1 << 128) - 1
 ACCOUNT_SHIFT = 64
 LOW64_MASK = (1 << 64) - 1
+CONTRACT_DECODE_CACHE_SIZE = 4096  # distinct (contract, qty|basis) halves kept decoded
 
 
 @attrs.frozen(order=True)
@@ -105,20 +108,28 @@ def derive_tb_usd_account_id(account_id: AccountId) -> int:
     return derive_tb_account_id(account_id, ContractId.usd())
 
 
+@functools.lru_cache(maxsize=CONTRACT_DECODE_CACHE_SIZE)
+def _decode_low64(low: int) -> tuple[ContractId, bool]:
+    """(contract, is_basis) of an id's low 64 bits; raises ``InvalidValue`` if invalid.
+
+    Memoized because a ledger holds few distinct contracts but many accounts: a start-up
+    scan decodes the same low halves over and over. Only valid results are cached.
+    """
+    if low >> SCHEME_TAG_BIT:
+        raise InvalidValue("contract_id", low, "bit 63 (scheme tag) is reserved")
+    product_bits, date = low & PRODUCT_MASK, (low >> DATE_SHIFT) & DATE_MASK
+    if product_bits == USD_ASSET_ID:
+        return ContractId(low), False
+    is_basis = product_bits % 2 == 0
+    product = ProductId(product_bits - 1 if is_basis else product_bits)
+    return ContractId.new(product, ContractDate(date)), is_basis
+
+
 def decode_tb_account_id(tb_id: object) -> TbAccountRef:
     """Inverse of the derivations; anything that is not a qty, basis or USD id is an error."""
     number = require_range("tb_account_id", tb_id, 1, U128_MAX)
-    low = number & LOW64_MASK
-    if low >> SCHEME_TAG_BIT:
-        raise InvalidValue("tb_account_id", number, "bit 63 (scheme tag) is reserved")
     try:
-        account = AccountId(number >> ACCOUNT_SHIFT)
-        product_bits, date = low & PRODUCT_MASK, (low >> DATE_SHIFT) & DATE_MASK
-        if product_bits == USD_ASSET_ID:
-            return TbAccountRef(account, ContractId(low))
-        is_basis = product_bits % 2 == 0
-        product = ProductId(product_bits - 1 if is_basis else product_bits)
-        contract = ContractId.new(product, ContractDate(date))
-        return TbAccountRef(account, contract, is_basis)
+        contract, is_basis = _decode_low64(number & LOW64_MASK)
+        return TbAccountRef(AccountId(number >> ACCOUNT_SHIFT), contract, is_basis)
     except InvalidValue as error:
         raise InvalidValue("tb_account_id", number, f"{error.field}: {error.problem}") from None
