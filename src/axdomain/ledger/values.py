@@ -120,3 +120,11 @@ def pack_price_qty(price_micro_usd: int, qty_lots: int) -> int:
 def unpack_price_qty(user_data_128: int) -> tuple[int, int]:
     require_range("user_data_128", user_data_128, 0, U128_MAX)
     return user_data_128 >> 64, user_data_128 & U64_MAX
+
+
+class LedgerAccountCode(enum.IntEnum):
+    """``code`` of a ledger account: what its balance counts (stable, append only)."""
+
+    USD = 1  # micro-USD on ledger 1
+    QTY = 2  # lots on a product's qty ledger
+    BASIS = 3  # micro-USD of cost basis on the product's basis ledger (qty ledger + 1)

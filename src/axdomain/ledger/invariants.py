@@ -1,0 +1,446 @@
+"""The twelve ledger invariants of SPEC §7, one small pure function each.
+
+``check_all_invariants(inputs)`` reads only the ``InvariantInputs`` value it is given (a
+ledger scan plus the registry, order log, audit trail and sequence stamps) and returns
+every violation; an empty list means healthy. docs/invariants.md gives each rule's
+rationale and exactly which fields of the inputs it reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+
+import attrs
+
+from axdomain.accounts import Account, AccountKind
+from axdomain.audit import AuditRecord
+from axdomain.contracts import ContractId
+from axdomain.errors import InvalidValue
+from axdomain.ids import SYSTEM_ACCOUNTS, AccountId
+from axdomain.ledger.events import BASIS_CODES, QTY_CODES, USD_CODES, decode_ref
+from axdomain.ledger.position import sign
+from axdomain.ledger.sequencing import SequenceStamp
+from axdomain.ledger.values import (
+    USD_LEDGER,
+    AccountFlags,
+    LedgerAccount,
+    Transfer,
+    TransferCode,
+    TransferFlags,
+)
+from axdomain.ledger_ids import TbAccountRef
+from axdomain.orders import Order
+from axdomain.permissions import Action
+
+INVARIANT_CODES = ("G1", "G2", "G3", "U1", "U2", "U3", "U4", "U5", "P1", "P2", "P3", "P4")
+
+
+@attrs.frozen
+class Violation:
+    code: str  # "G1" .. "P4"
+    subject: str  # what is broken: a contract, an account, a transfer, an order
+    detail: str
+
+
+@attrs.frozen
+class AccountFlagChange:
+    """``account_id`` had these flags from ``at_ns`` on (the registry's history)."""
+
+    account_id: AccountId
+    at_ns: int
+    is_frozen: bool
+    is_close_only: bool
+
+
+@attrs.frozen
+class InvariantInputs:
+    """Everything the invariants read; the function is pure in this value.
+
+    * ``ledger_accounts`` / ``transfers``: ``scan_accounts()`` / ``scan_transfers()``
+      (transfers in commit order).
+    * ``accounts``: the account registry (current facts).
+    * ``flag_history``: frozen / close-only changes over time, in time order. An account
+      with no entry is judged by its current registry flags at every time (the strict
+      reading, right for a registry that never changed them).
+    * ``orders``: the order log; ``audit``: the audit trail in append order.
+    * ``sequence_stamps``: every stamp issued, in commit order.
+    """
+
+    ledger_accounts: Sequence[LedgerAccount] = ()
+    transfers: Sequence[Transfer] = ()
+    accounts: Sequence[Account] = ()
+    flag_history: Sequence[AccountFlagChange] = ()
+    orders: Sequence[Order] = ()
+    audit: Sequence[AuditRecord] = ()
+    sequence_stamps: Sequence[SequenceStamp] = ()
+
+
+def _decoded(accounts: Sequence[LedgerAccount]) -> Iterator[tuple[LedgerAccount, TbAccountRef]]:
+    """Ledger accounts that decode; the ones that do not are U5's business alone."""
+    for account in accounts:
+        try:
+            yield account, decode_ref(account.id)
+        except InvalidValue:
+            continue
+
+
+def _product_nets(inputs: InvariantInputs, basis: bool) -> dict[ContractId, int]:
+    sums: dict[ContractId, int] = defaultdict(int)
+    for account, ref in _decoded(inputs.ledger_accounts):
+        if not ref.contract.is_usd and ref.is_basis == basis:
+            sums[ref.contract] += account.net
+    return sums
+
+
+def _positions(
+    inputs: InvariantInputs,
+) -> dict[tuple[AccountId, ContractId], tuple[int, int]]:
+    qty: dict[tuple[AccountId, ContractId], int] = defaultdict(int)
+    basis: dict[tuple[AccountId, ContractId], int] = defaultdict(int)
+    for account, ref in _decoded(inputs.ledger_accounts):
+        if not ref.contract.is_usd:
+            (basis if ref.is_basis else qty)[(ref.account_id, ref.contract)] += account.net
+    return {key: (qty.get(key, 0), basis.get(key, 0)) for key in qty.keys() | basis.keys()}
+
+
+def _customer_ids(inputs: InvariantInputs) -> set[AccountId]:
+    return {a.account_id for a in inputs.accounts if a.kind is AccountKind.CUSTOMER}
+
+
+# ------------------------------------------------------------------------------ global
+
+
+def check_g1(inputs: InvariantInputs) -> list[Violation]:
+    """For every contract the qty of all accounts sums to zero."""
+    return [
+        Violation("G1", str(c), f"sum of net qty is {total}")
+        for c, total in sorted(_product_nets(inputs, basis=False).items())
+        if total != 0
+    ]
+
+
+def check_g2(inputs: InvariantInputs) -> list[Violation]:
+    """For every contract the basis of all accounts sums to zero."""
+    return [
+        Violation("G2", str(c), f"sum of net basis is {total}")
+        for c, total in sorted(_product_nets(inputs, basis=True).items())
+        if total != 0
+    ]
+
+
+def check_g3(inputs: InvariantInputs) -> list[Violation]:
+    """USD sums to zero; AX_PNL's USD equals AX_PNL's basis summed over contracts."""
+    total = 0
+    pnl_usd = 0
+    pnl_basis = 0
+    for account, ref in _decoded(inputs.ledger_accounts):
+        if ref.contract.is_usd:
+            total += account.net
+            if ref.account_id == SYSTEM_ACCOUNTS.AX_PNL:
+                pnl_usd += account.net
+        elif ref.is_basis and ref.account_id == SYSTEM_ACCOUNTS.AX_PNL:
+            pnl_basis += account.net
+    found = []
+    if total != 0:
+        found.append(Violation("G3", "USD", f"sum of USD nets is {total}"))
+    if pnl_usd != pnl_basis:
+        found.append(
+            Violation("G3", "AX_PNL", f"USD net {pnl_usd} != sum of basis nets {pnl_basis}")
+        )
+    return found
+
+
+# ------------------------------------------------------------------------------- users
+
+
+def check_u1(inputs: InvariantInputs) -> list[Violation]:
+    """Customer USD accounts never go negative and carry the overdraft flag."""
+    customers = _customer_ids(inputs)
+    found = []
+    for account, ref in _decoded(inputs.ledger_accounts):
+        if not ref.contract.is_usd or ref.account_id not in customers:
+            continue
+        if account.net < 0:
+            found.append(Violation("U1", str(ref.account_id), f"USD net {account.net} < 0"))
+        if not account.flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS:
+            found.append(
+                Violation("U1", str(ref.account_id), "USD account lacks the overdraft flag")
+            )
+    return found
+
+
+def _chains(transfers: Sequence[Transfer]) -> Iterator[list[Transfer]]:
+    """Linked chains in commit order; a trailing open run still counts as one event."""
+    chain: list[Transfer] = []
+    for transfer in transfers:
+        chain.append(transfer)
+        if not transfer.flags & TransferFlags.LINKED:
+            yield chain
+            chain = []
+    if chain:
+        yield chain
+
+
+def check_u2(inputs: InvariantInputs) -> list[Violation]:
+    """Each account's stamps are 1..n in commit order, one per chain that touched it."""
+    expected: dict[int, list[int]] = defaultdict(list)
+    for chain in _chains(inputs.transfers):
+        touched: dict[int, None] = {}
+        for transfer in chain:
+            touched.setdefault(transfer.debit_account_id >> 64, None)
+            touched.setdefault(transfer.credit_account_id >> 64, None)
+        for account in touched:
+            expected[account].append(chain[0].id)
+    numbers: dict[int, list[int]] = defaultdict(list)
+    events: dict[int, list[int]] = defaultdict(list)
+    for stamp in inputs.sequence_stamps:
+        numbers[stamp.account_id.value].append(stamp.sequence_number)
+        events[stamp.account_id.value].append(stamp.first_transfer_id)
+    found = []
+    for account in sorted(expected.keys() | numbers.keys()):
+        seen = numbers.get(account, [])
+        if seen != list(range(1, len(seen) + 1)):
+            found.append(Violation("U2", f"{account:016x}", f"numbers {seen[:8]} not 1..n"))
+        elif events.get(account, []) != expected.get(account, []):
+            found.append(
+                Violation(
+                    "U2",
+                    f"{account:016x}",
+                    f"{len(seen)} stamps for {len(expected.get(account, []))} ledger events",
+                )
+            )
+    return found
+
+
+def _flags_at(
+    inputs: InvariantInputs,
+) -> Callable[[AccountId, int], tuple[bool, bool]]:
+    """(is_frozen, is_close_only) of an account at a time, from history or the registry."""
+    history: dict[AccountId, list[AccountFlagChange]] = defaultdict(list)
+    for change in inputs.flag_history:
+        history[change.account_id].append(change)
+    current = {a.account_id: (a.is_frozen, a.is_close_only) for a in inputs.accounts}
+
+    def flags_at(account_id: AccountId, at_ns: int) -> tuple[bool, bool]:
+        changes = history.get(account_id)
+        if not changes:
+            return current.get(account_id, (False, False))
+        state = (False, False)
+        for change in changes:
+            if change.at_ns > at_ns:
+                break
+            state = (change.is_frozen, change.is_close_only)
+        return state
+
+    return flags_at
+
+
+def check_u3(inputs: InvariantInputs) -> list[Violation]:
+    """No fill raised |qty| on a close-only account; no order or fill on a frozen one."""
+    flags_at = _flags_at(inputs)
+    found = []
+    for order in inputs.orders:
+        if flags_at(order.account_id, order.created_at_ns)[0]:
+            found.append(
+                Violation("U3", str(order.account_id), f"order {order.order_id} while frozen")
+            )
+    qty: dict[tuple[AccountId, ContractId], int] = defaultdict(int)
+    for transfer in inputs.transfers:
+        if transfer.code not in QTY_CODES:
+            continue
+        try:
+            debit, credit = (
+                decode_ref(transfer.debit_account_id),
+                decode_ref(transfer.credit_account_id),
+            )
+        except InvalidValue:
+            continue  # P4 reports undecodable legs
+        for ref, delta in ((debit, -transfer.amount), (credit, transfer.amount)):
+            key = (ref.account_id, ref.contract)
+            before = qty[key]
+            qty[key] = before + delta
+            if transfer.code != TransferCode.TRADE_QTY:
+                continue
+            frozen, close_only = flags_at(ref.account_id, transfer.user_data_64)
+            if frozen:
+                found.append(
+                    Violation("U3", str(ref.account_id), f"fill {transfer.id} while frozen")
+                )
+            elif close_only and abs(before + delta) > abs(before):
+                found.append(
+                    Violation(
+                        "U3",
+                        str(ref.account_id),
+                        f"fill {transfer.id} raised |qty| {abs(before)}->{abs(before + delta)}"
+                        " on a close-only account",
+                    )
+                )
+    return found
+
+
+def _audit_allows(record: AuditRecord, action: Action) -> bool:
+    if not record.allowed or record.grant_permissions is None:
+        return False
+    if not record.grant_permissions.allows(action):
+        return False
+    return record.key_id is None or (
+        record.key_scope is not None and record.key_scope.allows(action)
+    )
+
+
+def check_u4(inputs: InvariantInputs) -> list[Violation]:
+    """Every order's actor was, per the latest audit decision at or before the order, allowed
+    its action on the order's account by a grant (and key scope, for key requests)."""
+    trail: dict[tuple[object, AccountId], list[AuditRecord]] = defaultdict(list)
+    for record in inputs.audit:
+        trail[(record.actor_user_id, record.account_id)].append(record)
+    found = []
+    for order in inputs.orders:
+        action = Action.REDUCE_OR_CLOSE if order.reduce_only else Action.TRADE
+        relevant = [
+            r
+            for r in trail.get((order.user_id, order.account_id), [])
+            if r.at_ns <= order.created_at_ns and r.action in (Action.TRADE, action)
+        ]
+        latest = max(relevant, key=lambda r: r.at_ns, default=None)
+        if latest is None or not _audit_allows(latest, action):
+            why = "no audit record" if latest is None else f"audit says {latest.reason.name}"
+            found.append(
+                Violation(
+                    "U4",
+                    str(order.account_id),
+                    f"order {order.order_id} by {order.user_id}: {why}",
+                )
+            )
+    return found
+
+
+def check_u5(inputs: InvariantInputs) -> list[Violation]:
+    """Every ledger account decodes to a registered account of a consistent kind."""
+    registry = {a.account_id: a for a in inputs.accounts}
+    found = []
+    for account in inputs.ledger_accounts:
+        try:
+            ref = decode_ref(account.id)
+        except InvalidValue as error:
+            found.append(Violation("U5", f"{account.id:#x}", f"does not decode: {error}"))
+            continue
+        owner = registry.get(ref.account_id)
+        if owner is None:
+            found.append(Violation("U5", str(ref.account_id), "not a registered account"))
+        elif owner.kind is AccountKind.CUSTOMER and (
+            owner.ubo_user_id is None or ref.account_id.is_reserved
+        ):
+            found.append(Violation("U5", str(ref.account_id), "customer without a UBO"))
+        elif owner.kind is AccountKind.SYSTEM and (
+            owner.ubo_user_id is not None or not ref.account_id.is_reserved
+        ):
+            found.append(Violation("U5", str(ref.account_id), "system account with a UBO"))
+    return found
+
+
+# --------------------------------------------------------------------------- positions
+
+
+def check_p1(inputs: InvariantInputs) -> list[Violation]:
+    """Customer position: net qty is zero exactly when net basis is zero."""
+    customers = _customer_ids(inputs)
+    return [
+        Violation("P1", f"{account}/{contract}", f"qty {qty} but basis {basis}")
+        for (account, contract), (qty, basis) in sorted(_positions(inputs).items())
+        if account in customers and (qty == 0) != (basis == 0)
+    ]
+
+
+def check_p2(inputs: InvariantInputs) -> list[Violation]:
+    """Customer position: basis has the sign of qty (the zero cases belong to P1)."""
+    customers = _customer_ids(inputs)
+    return [
+        Violation("P2", f"{account}/{contract}", f"qty {qty} but basis {basis}")
+        for (account, contract), (qty, basis) in sorted(_positions(inputs).items())
+        if account in customers and qty != 0 and basis != 0 and sign(qty) != sign(basis)
+    ]
+
+
+def check_p3(inputs: InvariantInputs) -> list[Violation]:
+    """Every qty account has its basis twin at id+1 on ledger+1, both mirroring the date."""
+    by_id = {a.id: a for a in inputs.ledger_accounts}
+    found = []
+    for account, ref in _decoded(inputs.ledger_accounts):
+        if ref.contract.is_usd or ref.is_basis:
+            continue
+        subject = f"{ref.account_id}/{ref.contract}"
+        date = ref.contract.date.value
+        twin = by_id.get(account.id + 1)
+        if account.ledger != ref.contract.qty_ledger:
+            found.append(Violation("P3", subject, f"qty account on ledger {account.ledger}"))
+        if account.user_data_32 != date:
+            found.append(Violation("P3", subject, f"qty user_data_32 {account.user_data_32}"))
+        if twin is None:
+            found.append(Violation("P3", subject, "basis twin missing"))
+            continue
+        if twin.ledger != account.ledger + 1:
+            found.append(Violation("P3", subject, f"basis twin on ledger {twin.ledger}"))
+        if twin.user_data_32 != date:
+            found.append(Violation("P3", subject, f"basis user_data_32 {twin.user_data_32}"))
+    return found
+
+
+def _p4_problem(transfer: Transfer) -> str | None:
+    try:
+        code = TransferCode(transfer.code)
+    except ValueError:
+        return f"unknown code {transfer.code}"
+    try:
+        debit, credit = (
+            decode_ref(transfer.debit_account_id),
+            decode_ref(transfer.credit_account_id),
+        )
+    except InvalidValue as error:
+        return f"leg does not decode: {error}"
+    if code in USD_CODES:
+        if not (debit.contract.is_usd and credit.contract.is_usd):
+            return f"{code.name} touches a non-USD account"
+        return None if transfer.ledger == USD_LEDGER else f"{code.name} on ledger {transfer.ledger}"
+    if debit.contract != credit.contract:
+        return f"legs on {debit.contract} and {credit.contract}"
+    wants_basis = code in BASIS_CODES
+    assert wants_basis or code in QTY_CODES
+    if debit.contract.is_usd or debit.is_basis != wants_basis or credit.is_basis != wants_basis:
+        return f"{code.name} between the wrong kind of accounts"
+    expected_ledger = debit.contract.qty_ledger + (1 if wants_basis else 0)
+    if transfer.ledger != expected_ledger:
+        return f"ledger {transfer.ledger}, contract {debit.contract} needs {expected_ledger}"
+    return None
+
+
+def check_p4(inputs: InvariantInputs) -> list[Violation]:
+    """Qty/basis transfers stay within one contract and its ledger; money is USD-only."""
+    found = []
+    for transfer in inputs.transfers:
+        problem = _p4_problem(transfer)
+        if problem is not None:
+            found.append(Violation("P4", f"transfer {transfer.id}", problem))
+    return found
+
+
+CHECKS: tuple[Callable[[InvariantInputs], list[Violation]], ...] = (
+    check_g1,
+    check_g2,
+    check_g3,
+    check_u1,
+    check_u2,
+    check_u3,
+    check_u4,
+    check_u5,
+    check_p1,
+    check_p2,
+    check_p3,
+    check_p4,
+)
+
+
+def check_all_invariants(inputs: InvariantInputs) -> list[Violation]:
+    """Every violation of G1-G3, U1-U5, P1-P4, in that order; empty means healthy."""
+    return [violation for check in CHECKS for violation in check(inputs)]
