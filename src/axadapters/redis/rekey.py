@@ -1,0 +1,235 @@
+"""Move risk snapshots from user-keyed ``risk:{user_id}`` keys to ``risk:{account_id}``.
+
+The target account is read from the snapshot's own ``account_id`` field, never derived from
+the key: in the 1:1 era a user's default account has the user's bit pattern, so the key text
+cannot say whether it names a user or an account, and deriving "the account of this user"
+would be the reverse mapping the design forbids. A key whose value names the key's own id is
+already correct.
+
+Guarantees: SCAN only (never KEYS); at most ``max_keys`` keys per run, with ``complete``
+saying whether the scan finished; TTLs carried over (``PTTL`` -> ``SET PX``); the old key is
+deleted only after the new value has been written and read back, and only if it still holds
+the bytes that were moved. A crash between the write and the delete leaves both keys; the
+next run sees the identical target value and finishes the delete. Running it twice changes
+nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import attrs
+import redis
+import redis.client
+
+from axadapters.redis._typed import watch
+from axadapters.redis.keys import RedisKeys
+from axdomain.cache import RiskSnapshot, decode_risk_snapshot, encode_risk_snapshot
+from axdomain.errors import DomainError, InvalidValue
+
+DEFAULT_SCAN_COUNT = 500
+DEFAULT_MAX_KEYS = 1_000_000
+MAX_REPORTED_INVALID_KEYS = 20
+# A key rewritten under our feet is retried this many times, then left for the next run.
+MAX_ATTEMPTS_PER_KEY = 3
+_PTTL_NO_EXPIRY = -1
+_PTTL_MISSING = -2
+
+
+@attrs.define
+class RekeyReport:
+    """What a run did (or, with ``dry_run``, would do). Every scanned key lands in exactly
+    one outcome count."""
+
+    dry_run: bool
+    scanned: int = 0
+    rekeyed: int = 0
+    normalized: int = 0
+    already_correct: int = 0
+    superseded: int = 0
+    vanished: int = 0
+    contended: int = 0
+    skipped_invalid: int = 0
+    complete: bool = False
+    invalid_keys: list[str] = attrs.field(factory=list)
+
+    @property
+    def outcomes(self) -> int:
+        return (
+            self.rekeyed
+            + self.normalized
+            + self.already_correct
+            + self.superseded
+            + self.vanished
+            + self.contended
+            + self.skipped_invalid
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class _Legacy:
+    key: str
+    raw: bytes
+    snapshot: RiskSnapshot
+
+
+def rekey_risk_keys(
+    client: redis.Redis,
+    *,
+    namespace: str = "",
+    dry_run: bool = False,
+    scan_count: int = DEFAULT_SCAN_COUNT,
+    max_keys: int = DEFAULT_MAX_KEYS,
+) -> RekeyReport:
+    """Re-key every ``{namespace}risk:*`` key to its snapshot's account; see the module doc."""
+    if not 1 <= scan_count <= 10_000:
+        raise InvalidValue("scan_count", scan_count, "must be in [1, 10000]")
+    if not 1 <= max_keys <= 100_000_000:
+        raise InvalidValue("max_keys", max_keys, "must be in [1, 100000000]")
+    keys = RedisKeys(namespace)
+    report = RekeyReport(dry_run=dry_run)
+    # Targets written by this run show up later in the same SCAN; they are not input.
+    written: set[str] = set()
+    cursor = 0
+    while True:
+        cursor, batch = cast(
+            tuple[int, list[bytes]],
+            client.scan(cursor=cursor, match=keys.risk_match(), count=scan_count),
+        )
+        for raw_key in batch:
+            key = raw_key.decode()
+            if key in written:
+                continue
+            if report.scanned >= max_keys:
+                return report
+            report.scanned += 1
+            _rekey_one(client, keys, key, report, written)
+        if cursor == 0:
+            break
+    assert report.outcomes == report.scanned, report
+    report.complete = True
+    return report
+
+
+def _rekey_one(
+    client: redis.Redis, keys: RedisKeys, key: str, report: RekeyReport, written: set[str]
+) -> None:
+    for _ in range(MAX_ATTEMPTS_PER_KEY):
+        try:
+            outcome = _attempt(client, keys, key, report.dry_run, written)
+        except redis.WatchError:
+            continue
+        except _Invalid:
+            report.skipped_invalid += 1
+            if len(report.invalid_keys) < MAX_REPORTED_INVALID_KEYS:
+                report.invalid_keys.append(key)
+            return
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        return
+    report.contended += 1
+
+
+class _Invalid(Exception):
+    """A key or value the tool will not interpret; it is reported and left untouched."""
+
+
+def _attempt(
+    client: redis.Redis, keys: RedisKeys, key: str, dry_run: bool, written: set[str]
+) -> str:
+    legacy = _read_legacy(client, keys, key)
+    if legacy is None:
+        return "vanished"
+    snapshot = legacy.snapshot
+    target = keys.risk(snapshot.account_id, snapshot.symbol)
+    canonical = encode_risk_snapshot(snapshot)
+    if target == key:
+        if legacy.raw == canonical:
+            return "already_correct"
+        if not dry_run:
+            _normalize_in_place(client, legacy, canonical)
+        return "normalized"
+    if dry_run:
+        return "rekeyed"
+    outcome = _write_target(client, legacy, target, canonical)
+    written.add(target)
+    _delete_if_unchanged(client, legacy)
+    return outcome
+
+
+def _read_legacy(client: redis.Redis, keys: RedisKeys, key: str) -> _Legacy | None:
+    try:
+        parts = keys.parse_risk_key(key)
+        raw = cast(bytes | None, client.get(key))
+    except (InvalidValue, redis.ResponseError):  # malformed key, or not a string value
+        raise _Invalid from None
+    if raw is None:
+        return None
+    try:
+        snapshot = decode_risk_snapshot(raw, allow_legacy_user_id=True)
+    except DomainError:
+        raise _Invalid from None
+    if snapshot.symbol != parts.symbol:
+        raise _Invalid
+    return _Legacy(key, raw, snapshot)
+
+
+def _normalize_in_place(client: redis.Redis, legacy: _Legacy, canonical: bytes) -> None:
+    """Drop the legacy ``user_id`` from a value that is already at its account key."""
+    with client.pipeline(transaction=True) as pipe:
+        watch(pipe, legacy.key)
+        if pipe.get(legacy.key) != legacy.raw:
+            raise redis.WatchError(legacy.key)
+        pipe.multi()
+        pipe.set(legacy.key, canonical, xx=True, keepttl=True)
+        pipe.execute()
+
+
+def _write_target(client: redis.Redis, legacy: _Legacy, target: str, canonical: bytes) -> str:
+    """Write (or find already written) the account-keyed value; never touches the old key."""
+    with client.pipeline(transaction=True) as pipe:
+        watch(pipe, legacy.key, target)
+        if pipe.get(legacy.key) != legacy.raw:
+            raise redis.WatchError(legacy.key)
+        pttl_ms = pipe.pttl(legacy.key)
+        existing = cast(bytes | None, pipe.get(target))
+        if existing == canonical:
+            # A previous run wrote it and stopped before the delete: finish that run.
+            return "rekeyed"
+        if existing is not None and _is_newer_or_same(existing, legacy.snapshot):
+            # The new producer already wrote fresher risk for this account: keep it.
+            return "superseded"
+        if pttl_ms == _PTTL_MISSING:
+            raise redis.WatchError(legacy.key)
+        pipe.multi()
+        if pttl_ms == _PTTL_NO_EXPIRY:
+            pipe.set(target, canonical)
+        else:
+            assert pttl_ms > 0, pttl_ms
+            pipe.set(target, canonical, px=pttl_ms)
+        pipe.execute()
+    if client.get(target) != canonical:
+        # Overwritten between EXEC and the read-back: leave the old key for the next run.
+        raise redis.WatchError(target)
+    return "rekeyed"
+
+
+def _is_newer_or_same(existing: bytes, snapshot: RiskSnapshot) -> bool:
+    try:
+        current = decode_risk_snapshot(existing, allow_legacy_user_id=True)
+    except DomainError:
+        return False  # an unreadable target is replaced by the readable legacy value
+    return current.as_of_ns >= snapshot.as_of_ns
+
+
+def _delete_if_unchanged(client: redis.Redis, legacy: _Legacy) -> None:
+    """Delete the old key only if it still holds exactly the bytes that were moved."""
+    with client.pipeline(transaction=True) as pipe:
+        watch(pipe, legacy.key)
+        if pipe.get(legacy.key) != legacy.raw:
+            return
+        pipe.multi()
+        pipe.delete(legacy.key)
+        pipe.execute()
