@@ -1,0 +1,52 @@
+"""Configuration from the environment; with nothing set, everything runs embedded.
+
+| variable | selects | embedded default |
+| --- | --- | --- |
+| ``AX_DATA_DIR`` | folder for embedded state | ``.ax-data`` in the working directory |
+| ``AX_DATABASE_URL`` | SQL stores (PostgreSQL or SQLite URL) | SQLite file in the data folder |
+| ``AX_REDIS_URL`` | risk-snapshot cache, sessions, pub/sub | in memory |
+| ``AX_TIGERBEETLE_ADDRESSES`` | a real TigerBeetle cluster | the journaled ledger twin |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+DEFAULT_DATA_DIR = ".ax-data"
+
+
+@attrs.frozen
+class Config:
+    data_dir: Path
+    database_url: str | None = None
+    redis_url: str | None = None
+    tigerbeetle_addresses: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            data_dir=Path(get("AX_DATA_DIR") or DEFAULT_DATA_DIR),
+            database_url=get("AX_DATABASE_URL"),
+            redis_url=get("AX_REDIS_URL"),
+            tigerbeetle_addresses=get("AX_TIGERBEETLE_ADDRESSES"),
+        )
+
+    @property
+    def sqlite_url(self) -> str:
+        """The embedded default database: a SQLite file in the data folder."""
+        return f"sqlite:///{(self.data_dir / 'ax.sqlite').as_posix()}"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or self.sqlite_url
+
+    @property
+    def ledger_journal_path(self) -> Path:
+        return self.data_dir / "ledger.journal"
