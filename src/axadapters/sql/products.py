@@ -43,7 +43,7 @@ class SqlProducts:
         require_text("name", name, MAX_PRODUCT_NAME_LEN)
         require_range("created_at_ns", created_at_ns, 0, I64_MAX)
         if self.find_product(name) is not None:
-            raise Conflict("name", name, "product already exists")
+            raise Conflict("product_name", name, "product already exists")
         # SQLite: reserve in a separate, committed transaction first, so a rollback of the
         # insert cannot hand the same id out again (nextval gives PostgreSQL that for free).
         reserved = None if self._postgres else self._reserve_sqlite_id()
@@ -55,7 +55,7 @@ class SqlProducts:
                 product = Product(ProductId(reserved), name, created_at_ns)
                 self._insert(connection, product)
         except IntegrityError as error:  # a concurrent creator won the name
-            raise Conflict("name", name, "product already exists") from error
+            raise Conflict("product_name", name, "product already exists") from error
         return product
 
     def _reserve_sqlite_id(self) -> int:
@@ -85,7 +85,7 @@ class SqlProducts:
         except IntegrityError as error:
             if self.get_product(product.product_id) is not None:
                 raise Conflict("product_id", product.product_id.value, "already exists") from error
-            raise Conflict("name", product.name, "product already exists") from error
+            raise Conflict("product_name", product.name, "product already exists") from error
 
     def _move_allocation_above(self, connection: Connection, product_id: int) -> None:
         if self._postgres:
