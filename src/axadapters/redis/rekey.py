@@ -51,6 +51,7 @@ class RekeyReport:
     contended: int = 0
     skipped_invalid: int = 0
     complete: bool = False
+    next_cursor: int = 0
     invalid_keys: list[str] = attrs.field(factory=list)
 
     @property
@@ -83,17 +84,23 @@ def rekey_risk_keys(
     dry_run: bool = False,
     scan_count: int = DEFAULT_SCAN_COUNT,
     max_keys: int = DEFAULT_MAX_KEYS,
+    cursor: int = 0,
 ) -> RekeyReport:
-    """Re-key every ``{namespace}risk:*`` key to its snapshot's account; see the module doc."""
+    """Re-key every ``{namespace}risk:*`` key to its snapshot's account; see the module doc.
+
+    A run stops at the first SCAN batch boundary after ``max_keys`` keys; then
+    ``complete`` is False and ``next_cursor`` resumes the scan in the next call.
+    """
     if not 1 <= scan_count <= 10_000:
         raise InvalidValue("scan_count", scan_count, "must be in [1, 10000]")
     if not 1 <= max_keys <= 100_000_000:
         raise InvalidValue("max_keys", max_keys, "must be in [1, 100000000]")
+    if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
+        raise InvalidValue("cursor", cursor, "must be a SCAN cursor (int >= 0)")
     keys = RedisKeys(namespace)
     report = RekeyReport(dry_run=dry_run)
     # Targets written by this run show up later in the same SCAN; they are not input.
     written: set[str] = set()
-    cursor = 0
     while True:
         cursor, batch = cast(
             tuple[int, list[bytes]],
@@ -103,15 +110,15 @@ def rekey_risk_keys(
             key = raw_key.decode()
             if key in written:
                 continue
-            if report.scanned >= max_keys:
-                return report
             report.scanned += 1
             _rekey_one(client, keys, key, report, written)
+        assert report.outcomes == report.scanned, report
         if cursor == 0:
-            break
-    assert report.outcomes == report.scanned, report
-    report.complete = True
-    return report
+            report.complete = True
+            return report
+        if report.scanned >= max_keys:
+            report.next_cursor = cursor
+            return report
 
 
 def _rekey_one(
@@ -152,9 +159,11 @@ def _attempt(
             _normalize_in_place(client, legacy, canonical)
         return "normalized"
     if dry_run:
-        return "rekeyed"
-    outcome = _write_target(client, legacy, target, canonical)
-    written.add(target)
+        existing = cast(bytes | None, client.get(target))
+        return _settled_outcome(existing, legacy.snapshot, canonical) or "rekeyed"
+    outcome, wrote = _write_target(client, legacy, target, canonical)
+    if wrote:
+        written.add(target)
     _delete_if_unchanged(client, legacy)
     return outcome
 
@@ -187,20 +196,23 @@ def _normalize_in_place(client: redis.Redis, legacy: _Legacy, canonical: bytes) 
         pipe.execute()
 
 
-def _write_target(client: redis.Redis, legacy: _Legacy, target: str, canonical: bytes) -> str:
-    """Write (or find already written) the account-keyed value; never touches the old key."""
+def _write_target(
+    client: redis.Redis, legacy: _Legacy, target: str, canonical: bytes
+) -> tuple[str, bool]:
+    """Write (or find already written) the account-keyed value; never touches the old key.
+
+    Returns the outcome and whether this call wrote the target: a target that existed
+    before the run is ordinary input to the scan, one written by the run is not.
+    """
     with client.pipeline(transaction=True) as pipe:
         watch(pipe, legacy.key, target)
         if pipe.get(legacy.key) != legacy.raw:
             raise redis.WatchError(legacy.key)
         pttl_ms = pipe.pttl(legacy.key)
         existing = cast(bytes | None, pipe.get(target))
-        if existing == canonical:
-            # A previous run wrote it and stopped before the delete: finish that run.
-            return "rekeyed"
-        if existing is not None and _is_newer_or_same(existing, legacy.snapshot):
-            # The new producer already wrote fresher risk for this account: keep it.
-            return "superseded"
+        settled = _settled_outcome(existing, legacy.snapshot, canonical)
+        if settled is not None:
+            return settled, False
         if pttl_ms == _PTTL_MISSING:
             raise redis.WatchError(legacy.key)
         pipe.multi()
@@ -213,7 +225,20 @@ def _write_target(client: redis.Redis, legacy: _Legacy, target: str, canonical: 
     if client.get(target) != canonical:
         # Overwritten between EXEC and the read-back: leave the old key for the next run.
         raise redis.WatchError(target)
-    return "rekeyed"
+    return "rekeyed", True
+
+
+def _settled_outcome(
+    existing: bytes | None, snapshot: RiskSnapshot, canonical: bytes
+) -> str | None:
+    """The outcome when the target needs no write, else None."""
+    if existing == canonical:
+        # A previous run wrote it and stopped before the delete: finish that run.
+        return "rekeyed"
+    if existing is not None and _is_newer_or_same(existing, snapshot):
+        # The new producer already wrote fresher risk for this account: keep it.
+        return "superseded"
+    return None
 
 
 def _is_newer_or_same(existing: bytes, snapshot: RiskSnapshot) -> bool:
