@@ -144,7 +144,7 @@ class LedgerEngine:
     ) -> tuple[list[AccountError], CommittedBatch]:
         _check_batch_size("accounts", len(accounts))
         for account in accounts:
-            if account.flags & ~_SUPPORTED_ACCOUNT_FLAGS:
+            if int(account.flags) & ~int(_SUPPORTED_ACCOUNT_FLAGS):
                 raise InvalidValue("flags", account.flags, "not supported by the ledger twin")
         results = self._run_batch(accounts, self._create_account, _A.OK, _A)
         errors = [AccountError(index, result) for index, result in results]
@@ -191,7 +191,7 @@ class LedgerEngine:
     ) -> tuple[list[TransferError], CommittedBatch]:
         _check_batch_size("transfers", len(transfers))
         for transfer in transfers:
-            if transfer.flags & ~_SUPPORTED_TRANSFER_FLAGS:
+            if int(transfer.flags) & ~int(_SUPPORTED_TRANSFER_FLAGS):
                 raise InvalidValue("flags", transfer.flags, "not supported by the ledger twin")
         failed_before = len(self._failed_transfer_ids)
         self._batch_failed_ids = []
