@@ -10,6 +10,7 @@ from axdomain.accounts import Account, AccountKind, AccountLimits, FeeSchedule
 from axdomain.api_keys import ApiKey, mint_api_key, parse_token, verify_secret
 from axdomain.audit import AuditRecord
 from axdomain.authorization import Decision, DenyReason, authorize
+from axdomain.cache import RiskSnapshot, Session
 from axdomain.contracts import USD_ASSET_ID, ContractDate, ContractId, ProductId
 from axdomain.errors import (
     Conflict,
@@ -80,8 +81,10 @@ __all__ = [
     "Product",
     "ProductId",
     "ProductIdSequence",
+    "RiskSnapshot",
     "SeedMismatch",
     "SeedPerpetual",
+    "Session",
     "Side",
     "SymbolRegistry",
     "TbAccountRef",
