@@ -40,8 +40,8 @@ def run_permission_backfill(engine: Engine) -> BackfillReport:
                 **flags_to_columns(grant.permissions),
             }
             insert = (postgresql.insert if postgres else sqlite.insert)(grants).values(row)
-            result = connection.execute(insert.on_conflict_do_nothing())
-            if result.rowcount == 1:
+            returning = insert.on_conflict_do_nothing().returning(grants.c.account_id)
+            if connection.execute(returning).first() is not None:  # None: a racer inserted
                 created.append(grant.account_id)
     return BackfillReport(
         accounts_scanned=len(accounts), grants_created=len(created), account_ids=tuple(created)
