@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pytest
 
@@ -61,7 +63,7 @@ def test_trade_and_settlement_legs_carry_price(transfers: list[Transfer]) -> Non
     assert all(s.contract == DATED for s in settled)
 
 
-def _deposit(**changes: object) -> Transfer:
+def _deposit(**changes: Any) -> Transfer:
     base = Transfer(
         id=1,
         debit_account_id=derive_tb_usd_account_id(SYSTEM_ACCOUNTS.AX_CUSTODY),
@@ -79,7 +81,10 @@ def _deposit(**changes: object) -> Transfer:
         (_deposit(code=42), "code"),
         (_deposit(ledger=1001), "ledger"),
         (_deposit(debit_account_id=(5 << 64) | (1 << 63) | 1), "debit_account_id"),
-        (_deposit(debit_account_id=derive_tb_usd_account_id(SYSTEM_ACCOUNTS.AX_FEES)), "debit_account_id"),
+        (
+            _deposit(debit_account_id=derive_tb_usd_account_id(SYSTEM_ACCOUNTS.AX_FEES)),
+            "debit_account_id",
+        ),
         (_deposit(debit_account_id=derive_tb_usd_account_id(PNL)), "credit_account_id"),
         (_deposit(code=TransferCode.TRADE_QTY), "debit_account_id"),
         (

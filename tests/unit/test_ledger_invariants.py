@@ -57,7 +57,7 @@ def _cust(world: World, index: int) -> AccountId:
 def _replace_accounts(
     inputs: InvariantInputs, changes: dict[int, Callable[[LedgerAccount], LedgerAccount]]
 ) -> InvariantInputs:
-    rows = [changes.get(a.id, lambda x: x)(a) for a in inputs.ledger_accounts]
+    rows = [changes[a.id](a) if a.id in changes else a for a in inputs.ledger_accounts]
     return attrs.evolve(inputs, ledger_accounts=rows)
 
 
@@ -119,8 +119,9 @@ def test_the_healthy_ledger_has_no_violation(world: World, healthy: InvariantInp
 
 
 def test_codes_are_the_twelve_of_the_spec() -> None:
-    assert INVARIANT_CODES == tuple(
-        f"{g}{n}" for g, top in (("G", 3), ("U", 5), ("P", 4)) for n in range(1, top + 1)
+    assert (
+        tuple(f"{g}{n}" for g, top in (("G", 3), ("U", 5), ("P", 4)) for n in range(1, top + 1))
+        == INVARIANT_CODES
     )
 
 
@@ -191,17 +192,13 @@ def test_u2_missing_stamps_for_ledger_events(world: World, healthy: InvariantInp
 def test_u2_numbers_in_the_wrong_order(world: World, healthy: InvariantInputs) -> None:
     stamps = list(healthy.sequence_stamps)
     first = next(i for i, s in enumerate(stamps) if s.account_id == _cust(world, 1))
-    second = next(
-        i for i, s in enumerate(stamps) if i > first and s.account_id == _cust(world, 1)
-    )
+    second = next(i for i, s in enumerate(stamps) if i > first and s.account_id == _cust(world, 1))
     stamps[first], stamps[second] = stamps[second], stamps[first]
     found = check_all_invariants(attrs.evolve(healthy, sequence_stamps=stamps))
     assert [(v.code, v.subject) for v in found] == [("U2", str(_cust(world, 1)))]
 
 
-def test_u3_fill_raised_qty_on_a_close_only_account(
-    world: World, healthy: InvariantInputs
-) -> None:
+def test_u3_fill_raised_qty_on_a_close_only_account(world: World, healthy: InvariantInputs) -> None:
     history = [AccountFlagChange(_cust(world, 2), 0, is_frozen=False, is_close_only=True)]
     found = check_all_invariants(attrs.evolve(healthy, flag_history=history))
     assert _codes(found) == {"U3"}
@@ -242,9 +239,7 @@ def test_u3_fill_on_a_frozen_account(world: World, healthy: InvariantInputs) -> 
     assert {v.subject for v in found} == {str(frozen.account_id)}
 
 
-def test_u4_order_without_an_allowing_audit_record(
-    world: World, healthy: InvariantInputs
-) -> None:
+def test_u4_order_without_an_allowing_audit_record(world: World, healthy: InvariantInputs) -> None:
     orders = [_order(world, 1, 100), _order(world, 2, 300)]
     audit = [_audit(world, 90, allowed=True), _audit(world, 200, allowed=False)]
     found = check_all_invariants(attrs.evolve(healthy, orders=orders, audit=audit))

@@ -40,6 +40,7 @@ from axdomain.orders import Order, OrderStatus, Side, TimeInForce
 from tests.ledger_support import DATED, PERP, customer, system_accounts
 
 BUYER = customer(0, maker_bps=-1, taker_bps=5)
+FLAT = Position()
 SELLER = customer(1, maker_bps=2, taker_bps=7)
 
 
@@ -48,8 +49,8 @@ def _ids() -> itertools.count[int]:
 
 
 def _fill(
-    buy_pos: Position = Position(),
-    sell_pos: Position = Position(),
+    buy_pos: Position = FLAT,
+    sell_pos: Position = FLAT,
     qty: int = 10,
     price: int = 2_000_000,
     contract: ContractId = PERP,
@@ -82,31 +83,36 @@ def _is_one_linked_chain(batch: list[Transfer]) -> bool:
 # ------------------------------------------------------------------------- arithmetic
 
 
-@pytest.mark.parametrize(
-    ("before", "d", "price", "closing", "opening", "released", "pnl", "after"),
-    [
-        # open long 10 @ 2.0
-        (Position(), 10, 2_000_000, 0, 10, 0, 0, Position(10, 20_000_000)),
-        # partial close 3 of a long 10 with basis 20_000_001: released rounds toward zero
-        (Position(10, 20_000_001), -3, 2_500_000, -3, 0, 6_000_000, 1_500_000, Position(7, 14_000_001)),
-        # the same partial close of the mirror short: released -6_000_000, not -6_000_001
-        (Position(-10, -20_000_001), 3, 2_500_000, 3, 0, -6_000_000, -1_500_000, Position(-7, -14_000_001)),
-        # full close releases all of B0
-        (Position(3, 7), -3, 5, -3, 0, 7, 8, Position()),
-        # flip long 4 -> short 6 at 1.5
-        (Position(4, 8_000_000), -10, 1_500_000, -4, -6, 8_000_000, -2_000_000, Position(-6, -9_000_000)),
-    ],
-)  # fmt: skip
+FILL_CASES = [
+    # (before, d, price) -> (closing, opening, released, pnl, after)
+    # open long 10 @ 2.0
+    ((FLAT, 10, 2_000_000), (0, 10, 0, 0, Position(10, 20_000_000))),
+    # partial close 3 of a long 10 with basis 20_000_001: released rounds toward zero
+    (
+        (Position(10, 20_000_001), -3, 2_500_000),
+        (-3, 0, 6_000_000, 1_500_000, Position(7, 14_000_001)),
+    ),
+    # the same partial close of the mirror short: released -6_000_000, not -6_000_001
+    (
+        (Position(-10, -20_000_001), 3, 2_500_000),
+        (3, 0, -6_000_000, -1_500_000, Position(-7, -14_000_001)),
+    ),
+    # full close releases all of B0
+    ((Position(3, 7), -3, 5), (-3, 0, 7, 8, FLAT)),
+    # flip long 4 -> short 6 at 1.5
+    (
+        (Position(4, 8_000_000), -10, 1_500_000),
+        (-4, -6, 8_000_000, -2_000_000, Position(-6, -9_000_000)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), FILL_CASES)
 def test_fill_effect_is_spec_section_6(
-    before: Position,
-    d: int,
-    price: int,
-    closing: int,
-    opening: int,
-    released: int,
-    pnl: int,
-    after: Position,
+    given: tuple[Position, int, int], expected: tuple[int, int, int, int, Position]
 ) -> None:
+    before, d, price = given
+    closing, opening, released, pnl, after = expected
     effect = fill_effect(before, d, price)
     assert (effect.closing_lots, effect.opening_lots) == (closing, opening)
     assert effect.released_basis_micro_usd == released
@@ -207,7 +213,12 @@ def test_fill_guard_names_field_and_emits_nothing(
     ids = _ids()
     with pytest.raises(DomainError) as error:
         plan_fill(
-            buy=buy, sell=sell, qty_lots=qty, price_micro_usd=price, timestamp_ns=1, transfer_ids=ids
+            buy=buy,
+            sell=sell,
+            qty_lots=qty,
+            price_micro_usd=price,
+            timestamp_ns=1,
+            transfer_ids=ids,
         )
     assert error.value.field == field
     assert next(ids) == 100  # no transfer id was consumed
@@ -352,7 +363,9 @@ def test_settlement_flattens_realizes_and_resets() -> None:
         (DATED, {BUYER.account_id: Position(1, -1), SELLER.account_id: Position(-1, -1)}, None),
     ],
 )
-def test_settlement_guard(contract: ContractId, positions: dict[AccountId, Position], field: str | None) -> None:
+def test_settlement_guard(
+    contract: ContractId, positions: dict[AccountId, Position], field: str | None
+) -> None:
     with pytest.raises(InvalidValue) as error:
         plan_settlement(
             contract=contract,
@@ -400,7 +413,9 @@ def test_delist_fence() -> None:
     assert fence.allowed
     require_delistable(fence)
     filled = [_order(OrderStatus.FILLED)]
-    assert delist_fence(DATED, qty_accounts=qty, basis_accounts=basis, resting_orders=filled).allowed
+    assert delist_fence(
+        DATED, qty_accounts=qty, basis_accounts=basis, resting_orders=filled
+    ).allowed
 
     resting = delist_fence(
         DATED, qty_accounts=qty, basis_accounts=basis, resting_orders=[_order(OrderStatus.OPEN)]

@@ -85,8 +85,8 @@ def test_records_are_keyed_by_account_and_sequence_number() -> None:
     assert (mine.qty_lots, mine.basis_micro_usd, mine.contract) == (4, 8_000_000, PERP)
     assert mine.key == (a0, 2)
     keys = [p.key for p in positions] + [t.key for t in transactions]
-    assert len(set(p.key for p in positions)) == len(positions)
-    assert len(set(t.key for t in transactions)) == len(transactions)
+    assert len({p.key for p in positions}) == len(positions)
+    assert len({t.key for t in transactions}) == len(transactions)
     assert all(key[1] >= 1 for key in keys)
     fees = next(t for t in transactions if t.account_id == SYSTEM_ACCOUNTS.AX_FEES)
     assert dict(fees.amounts_micro_usd) == {TransferCode.FEE: -800 + 4_000}

@@ -31,7 +31,9 @@ def _float_uses(tree: ast.AST) -> list[str]:
                 found.append(f"line {node.lineno}: {node.func.id}()")
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-            if any(n.split(".")[0] in {"math", "decimal", "fractions", "statistics"} for n in names):
+            if any(
+                n.split(".")[0] in {"math", "decimal", "fractions", "statistics"} for n in names
+            ):
                 found.append(f"line {node.lineno}: imports {names}")
     return found
 
