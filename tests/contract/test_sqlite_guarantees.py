@@ -13,11 +13,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import SqlStores
-from axadapters.sql.engine import create_sql_engine
+from axadapters.sql.engine import create_sql_engine, normalize_url
 from axadapters.sql.migrate import current_revision, upgrade
 from axadapters.sql.schema import metadata
 from axadapters.sql.sequences import allocate_in
-from axdomain import AccountId
+from axdomain import AccountId, InvalidValue
 from tests.contract.sql_support import PostgresDatabases, SqliteDatabases
 
 APPEND_ONLY = "products is append-only"
@@ -116,3 +116,12 @@ def test_upgrade_is_idempotent_on_an_existing_file(tmp_path: object) -> None:
         assert current_revision(engine) == "0001"
     finally:
         engine.dispose()
+
+
+def test_database_urls_pin_psycopg_and_refuse_other_backends() -> None:
+    assert normalize_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
+    assert normalize_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalize_url("sqlite:///ax.db") == "sqlite:///ax.db"
+    with pytest.raises(InvalidValue) as caught:
+        normalize_url("mysql://u@h/d")
+    assert caught.value.field == "database_url"
