@@ -21,6 +21,37 @@ from axdomain.errors import (
     UnknownAction,
 )
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId, UserId
+from axdomain.ledger.events import LedgerEvent, TransferDecodeError, decode_transfer
+from axdomain.ledger.invariants import (
+    AccountFlagChange,
+    InvariantInputs,
+    Violation,
+    check_all_invariants,
+)
+from axdomain.ledger.planners import (
+    DelistFence,
+    FillSide,
+    delist_fence,
+    plan_contract_system_accounts,
+    plan_deposit,
+    plan_fill,
+    plan_funding,
+    plan_position_accounts,
+    plan_settlement,
+    plan_system_usd_accounts,
+    plan_usd_account,
+    plan_withdrawal,
+    require_delistable,
+)
+from axdomain.ledger.position import Position
+from axdomain.ledger.risk import RiskState
+from axdomain.ledger.sequencing import (
+    PositionRecord,
+    SequenceStamp,
+    TransactionRecord,
+    records_for_chain,
+    stamp_chain,
+)
 from axdomain.ledger.values import TransferCode
 from axdomain.ledger_ids import (
     TbAccountRef,
@@ -107,4 +138,31 @@ __all__ = [
     "parse_token",
     "participant_path",
     "verify_secret",
+    "AccountFlagChange",
+    "DelistFence",
+    "FillSide",
+    "InvariantInputs",
+    "LedgerEvent",
+    "Position",
+    "PositionRecord",
+    "RiskState",
+    "SequenceStamp",
+    "TransactionRecord",
+    "TransferDecodeError",
+    "Violation",
+    "check_all_invariants",
+    "decode_transfer",
+    "delist_fence",
+    "plan_contract_system_accounts",
+    "plan_deposit",
+    "plan_fill",
+    "plan_funding",
+    "plan_position_accounts",
+    "plan_settlement",
+    "plan_system_usd_accounts",
+    "plan_usd_account",
+    "plan_withdrawal",
+    "records_for_chain",
+    "require_delistable",
+    "stamp_chain",
 ]
