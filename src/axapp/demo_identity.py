@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TextIO
 
+import attrs
+
 from axapp.gateway import Gateway, Request
 from axapp.keys import KeyService
 from axapp.onboarding import ensure_system_accounts, onboard_user, open_account, share_account
-from axapp.stores import Stores, memory_stores
-from axdomain.ids import AccountId
-from axdomain.membership import Principal, UserSession
+from axapp.stores import Stores
+from axdomain.ids import AccountId, UserId
+from axdomain.membership import ApiKeyPrincipal, Grant, Principal, UserSession
 from axdomain.permissions import Action, Permissions
 
 DEMO_PEPPER_BYTES = 32
@@ -58,18 +60,18 @@ class DemoIdentity:
         )
         return result.decision.allowed
 
-    def run(self) -> None:
+    def run(self, tag: str) -> DemoCast:
         stores = self.stores
         ensure_system_accounts(stores)
         self.say("== identity, ownership, membership")
-        alice = onboard_user(stores, "alice")
-        bob = onboard_user(stores, "bob")
+        alice = onboard_user(stores, f"alice-{tag}")
+        bob = onboard_user(stores, f"bob-{tag}")
         alice_default = alice.user_id.as_default_account_id()
         self.say(f"  user alice {alice.user_id}  default account {alice_default}")
         self.say(
             f"  user bob   {bob.user_id}  default account {bob.user_id.as_default_account_id()}"
         )
-        desk = open_account(stores, alice.user_id, "alice-desk")
+        desk = open_account(stores, alice.user_id, f"alice-desk-{tag}")
         share_account(stores, bob.user_id, desk.account_id, Permissions.READ_ONLY)
         self.say(f"  account alice-desk {desk.account_id} (UBO alice), shared with bob READ_ONLY")
         key, token = self.keys.mint(alice.user_id, desk.account_id, Permissions.TRADER)
@@ -91,9 +93,14 @@ class DemoIdentity:
         self.ask("alice key", principal, Action.TRADE, desk.account_id)
         audited = len(stores.audit.all_records())
         self.say(f"  audit trail: {audited} records for {self.request_count} requests")
+        stores.grants.put_grant(Grant(alice.user_id, desk.account_id, Permissions.FULL_ACCESS))
+        self.say("  (grant restored: alice FULL_ACCESS on alice-desk)")
+        return DemoCast(alice.user_id, bob.user_id, desk.account_id, principal)
 
 
-def run_demo(out: TextIO) -> int:
-    stores = memory_stores()
-    DemoIdentity(stores, out).run()
-    return 0
+@attrs.frozen
+class DemoCast:
+    alice: UserId
+    bob: UserId
+    desk: AccountId
+    alice_key: ApiKeyPrincipal

@@ -1,0 +1,74 @@
+"""Opens the configured adapters: SQL stores (SQLite file by default), the ledger (the
+journaled twin by default) and the cache (memory by default, Redis with AX_REDIS_URL)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator
+from typing import cast
+
+import attrs
+
+from axadapters.ledger_twin import LedgerTwin
+from axadapters.memory.cache import MemoryRiskSnapshotCache
+from axadapters.sql.stores import SqlStores, open_sql_stores
+from axadapters.system import OsSecretSource, SystemClock, UlidIdGenerator
+from axapp.config import Config
+from axapp.stores import Stores
+from axdomain.cache import RiskSnapshotCache
+from axdomain.ledger.port import LedgerPort
+
+
+@attrs.frozen
+class Runtime:
+    config: Config
+    stores: Stores
+    sql: SqlStores
+    ledger: LedgerPort
+    risk_cache: RiskSnapshotCache
+
+
+def _open_ledger(config: Config) -> LedgerPort:
+    if config.tigerbeetle_addresses:
+        # Optional technology: imported only when configured, so the embedded default
+        # never needs the TigerBeetle client installed.
+        adapter = importlib.import_module("axadapters.tigerbeetle")
+        return cast(LedgerPort, adapter.TigerBeetleLedger.connect(config.tigerbeetle_addresses))
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    return LedgerTwin.open(config.ledger_journal_path)
+
+
+def _open_cache(config: Config, clock: SystemClock) -> RiskSnapshotCache:
+    if config.redis_url:
+        from axadapters.redis import open_redis
+
+        return open_redis(config.redis_url).risk_cache
+    return MemoryRiskSnapshotCache(clock)
+
+
+@contextlib.contextmanager
+def open_runtime(config: Config) -> Iterator[Runtime]:
+    if config.database_url is None:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    sql = open_sql_stores(config.effective_database_url)
+    clock = SystemClock()
+    stores = Stores(
+        users=sql.users,
+        accounts=sql.accounts,
+        grants=sql.grants,
+        keys=sql.api_keys,
+        audit=sql.audit,
+        orders=sql.orders,
+        clock=clock,
+        ids=UlidIdGenerator(),
+        secrets=OsSecretSource(),
+    )
+    ledger = _open_ledger(config)
+    try:
+        yield Runtime(config, stores, sql, ledger, _open_cache(config, clock))
+    finally:
+        close = getattr(ledger, "close", None)
+        if callable(close):
+            close()
+        sql.close()
