@@ -3,20 +3,73 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
+
+from axapp.config import Config
+
+MAX_REKEY_ROUNDS = 10_000
+
+
+def _backfill(config: Config, out: TextIO) -> int:
+    """Grant each customer account's UBO FULL_ACCESS where the account has no grant at all."""
+    from axadapters.sql.stores import open_sql_stores
+
+    stores = open_sql_stores(config.effective_database_url)
+    try:
+        report = stores.backfill_permissions()
+    finally:
+        stores.close()
+    out.write(
+        f"accounts scanned: {report.accounts_scanned}, grants created: {report.grants_created}\n"
+    )
+    for account_id in report.account_ids:
+        out.write(f"  FULL_ACCESS for the UBO of {account_id}\n")
+    return 0
+
+
+def _rekey_redis(config: Config, out: TextIO, *, dry_run: bool) -> int:
+    """Move ``risk:{user_id}`` snapshots to ``risk:{account_id}``, resumably, TTLs kept."""
+    if config.redis_url is None:
+        out.write("AX_REDIS_URL is not set: the embedded cache has no legacy keys\n")
+        return 2
+    from axadapters.redis import open_redis
+    from axadapters.redis.rekey import rekey_risk_keys
+
+    stores = open_redis(config.redis_url)
+    try:
+        cursor = 0
+        for _ in range(MAX_REKEY_ROUNDS):
+            report = rekey_risk_keys(stores.client, dry_run=dry_run, cursor=cursor)
+            out.write(json.dumps(report.as_dict(), sort_keys=True) + "\n")
+            if report.complete:
+                return 0
+            cursor = report.next_cursor
+        out.write("stopped after the round limit; run again to continue\n")
+        return 1
+    finally:
+        stores.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ax", description="axdomain reference exchange core")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run the end-to-end scenario on embedded defaults")
+    commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
+    rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
+    rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     args = parser.parse_args(argv)
+    config = Config.from_env(os.environ)
     if args.command == "demo":
         from axapp.demo import run_demo
 
-        return run_demo(sys.stdout)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+        return run_demo(sys.stdout, config)
+    if args.command == "backfill-permissions":
+        return _backfill(config, sys.stdout)
+    return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)
 
 
 if __name__ == "__main__":  # pragma: no cover
