@@ -73,8 +73,11 @@ _SUPPORTED_ACCOUNT_FLAGS = (
     | AccountFlags.HISTORY
 )
 _SUPPORTED_TRANSFER_FLAGS = TransferFlags.LINKED
-_DMNEC = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-_CMNED = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+# Plain ints: IntFlag arithmetic builds a new enum member per operation, on the hot path.
+_LINKED = int(AccountFlags.LINKED)
+_DMNEC = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+_CMNED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
+assert int(TransferFlags.LINKED) == _LINKED
 _A = CreateAccountResult
 _T = CreateTransferResult
 _TRANSIENT = frozenset(
@@ -162,7 +165,7 @@ class LedgerEngine:
         existing = self._accounts.get(a.id)
         if existing is not None:
             return _account_exists(a, existing)
-        if a.flags & _DMNEC and a.flags & _CMNED:
+        if int(a.flags) & _DMNEC and int(a.flags) & _CMNED:
             return _A.FLAGS_ARE_MUTUALLY_EXCLUSIVE
         if a.debits_posted != 0:
             return _A.DEBITS_POSTED_MUST_BE_ZERO
@@ -172,7 +175,7 @@ class LedgerEngine:
             return _A.LEDGER_MUST_NOT_BE_ZERO
         if a.code == 0:
             return _A.CODE_MUST_NOT_BE_ZERO
-        self._insert_account(attrs.evolve(a, timestamp=timestamp))
+        self._insert_account(_stamped(a, timestamp))
         return _A.OK
 
     def _insert_account(self, account: LedgerAccount) -> None:
@@ -237,11 +240,11 @@ class LedgerEngine:
             return _T.OVERFLOWS_DEBITS_POSTED
         if cr_balance[_CREDITS] + amount > U128_MAX:
             return _T.OVERFLOWS_CREDITS_POSTED
-        if dr.flags & _DMNEC and dr_balance[_DEBITS] + amount > dr_balance[_CREDITS]:
+        if int(dr.flags) & _DMNEC and dr_balance[_DEBITS] + amount > dr_balance[_CREDITS]:
             return _T.EXCEEDS_CREDITS
-        if cr.flags & _CMNED and cr_balance[_CREDITS] + amount > cr_balance[_DEBITS]:
+        if int(cr.flags) & _CMNED and cr_balance[_CREDITS] + amount > cr_balance[_DEBITS]:
             return _T.EXCEEDS_DEBITS
-        self._insert_transfer(attrs.evolve(t, timestamp=timestamp))
+        self._insert_transfer(_stamped(t, timestamp))
         return _T.OK
 
     def _insert_transfer(self, transfer: Transfer) -> None:
@@ -274,7 +277,7 @@ class LedgerEngine:
         chain_mark = 0
         chain_broken = False
         for index, event in enumerate(events):
-            linked = bool(event.flags & 1)  # LINKED is bit 0 for accounts and transfers
+            linked = bool(int(event.flags) & _LINKED)
             if linked and chain_start is None:
                 chain_start, chain_mark = index, len(self._undo)
             if linked and index == count - 1:
@@ -355,8 +358,12 @@ class LedgerEngine:
             and 0 < t.timestamp <= batch_timestamp
             and dr_balance[_DEBITS] + t.amount <= U128_MAX
             and cr_balance[_CREDITS] + t.amount <= U128_MAX
-            and not (dr.flags & _DMNEC and dr_balance[_DEBITS] + t.amount > dr_balance[_CREDITS])
-            and not (cr.flags & _CMNED and cr_balance[_CREDITS] + t.amount > cr_balance[_DEBITS])
+            and not (
+                int(dr.flags) & _DMNEC and dr_balance[_DEBITS] + t.amount > dr_balance[_CREDITS]
+            )
+            and not (
+                int(cr.flags) & _CMNED and cr_balance[_CREDITS] + t.amount > cr_balance[_DEBITS]
+            )
         )
 
     # -- reads -----------------------------------------------------------------------------
@@ -385,6 +392,27 @@ class LedgerEngine:
 
     def scan_transfers(self) -> list[Transfer]:
         return list(self._transfers.values())
+
+
+_ACCOUNT_FIELDS = tuple(field.name for field in attrs.fields(LedgerAccount))
+_TRANSFER_FIELDS = tuple(field.name for field in attrs.fields(Transfer))
+
+
+def _stamped(value: _Event, timestamp: int) -> _Event:
+    """A copy of an already validated value carrying the ledger's timestamp.
+
+    ``attrs.evolve`` would re-run every field validator — more than half of the twin's time
+    per transfer — for fields that were validated when the value was built; only the
+    timestamp is new, and it is range-checked here.
+    """
+    assert 0 < timestamp <= TIMESTAMP_MAX_NS, timestamp
+    cls = type(value)
+    names = _TRANSFER_FIELDS if cls is Transfer else _ACCOUNT_FIELDS
+    stamped = object.__new__(cls)
+    for name in names:
+        object.__setattr__(stamped, name, getattr(value, name))
+    object.__setattr__(stamped, "timestamp", timestamp)
+    return stamped
 
 
 def _check_batch_size(field: str, count: int) -> None:
