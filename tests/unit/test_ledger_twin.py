@@ -331,3 +331,12 @@ def test_the_record_format_is_stable() -> None:
     data = encode_record(CommittedBatch(9, accounts=(account,), failed_transfer_ids=(1 << 100,)))
     assert len(data) == HEADER.size + 20 + 60 + 16
     assert data.hex() == GOLDEN_RECORD_HEX
+
+
+def test_a_journal_has_one_writer_at_a_time(journal_path: Path) -> None:
+    with LedgerTwin.open(journal_path) as first:
+        assert first.create_accounts(OPENING) == []
+        with pytest.raises(JournalError, match="in use"):
+            LedgerTwin.open(journal_path)
+    with LedgerTwin.open(journal_path) as again:
+        assert len(again.scan_accounts()) == len(OPENING)

@@ -141,6 +141,7 @@ class JournalWriter:
         self._path = path
         self._fsync = fsync
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        _lock_exclusively(self._fd, path)
         self._size_bytes = size_bytes
         self._broken = False
         assert os.fstat(self._fd).st_size >= size_bytes
@@ -180,6 +181,19 @@ class JournalWriter:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _lock_exclusively(fd: int, path: Path) -> None:
+    """One writer per journal: a second process appending would interleave records."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform: single ownership is on the caller
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise JournalError(f"ledger journal {path} is in use by another writer") from exc
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:

@@ -6,7 +6,7 @@ fail writes nothing (except a burnt transfer id, which TigerBeetle also remember
 journal is written before the call returns; if the write fails the batch is taken back
 in memory and the error raised, so memory never runs ahead of the file.
 
-One process owns a journal at a time; calls are serialized by a lock.
+One writer owns a journal at a time (an advisory file lock); calls are serialized by a lock.
 """
 
 from __future__ import annotations
