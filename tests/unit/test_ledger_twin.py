@@ -340,3 +340,32 @@ def test_a_journal_has_one_writer_at_a_time(journal_path: Path) -> None:
             LedgerTwin.open(journal_path)
     with LedgerTwin.open(journal_path) as again:
         assert len(again.scan_accounts()) == len(OPENING)
+
+
+def test_an_unexpected_error_mid_batch_leaves_no_half_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    twin = LedgerTwin()
+    apply_all(twin, BATCHES[:1])
+    before = snapshot(twin)
+    engine = twin._engine  # the seam under test: the engine's own batch guard
+    real_create = engine._create_transfer
+
+    def create_then_fail(event: Transfer, timestamp: int) -> CreateTransferResult:
+        if event.id == 903:
+            raise RuntimeError("simulated bug")
+        return real_create(event, timestamp)
+
+    monkeypatch.setattr(engine, "_create_transfer", create_then_fail)
+    batch = [
+        move(901, CUSTODY, CUSTOMER, 1),
+        move(902, CUSTOMER, FEES, 10**9),  # exceeds_credits: burns 902
+        move(903, CUSTODY, CUSTOMER, 1),
+    ]
+    with pytest.raises(RuntimeError, match="simulated"):
+        twin.create_transfers(batch)
+    monkeypatch.undo()
+    assert snapshot(twin) == before
+    assert twin.create_transfers(batch[:2]) == [
+        TransferError(1, CreateTransferResult.EXCEEDS_CREDITS)
+    ]

@@ -197,7 +197,6 @@ class LedgerEngine:
             if int(transfer.flags) & ~int(_SUPPORTED_TRANSFER_FLAGS):
                 raise InvalidValue("flags", transfer.flags, "not supported by the ledger twin")
         failed_before = len(self._failed_transfer_ids)
-        self._batch_failed_ids = []
         results = self._run_batch(transfers, self._create_transfer, _T.OK, _T)
         errors = [TransferError(index, result) for index, result in results]
         created = tuple(item for item in self._undo if isinstance(item, Transfer))
@@ -266,10 +265,29 @@ class LedgerEngine:
     ) -> list[tuple[int, _Result]]:
         """TigerBeetle's ``execute_create``: per-event results with linked-chain rollback."""
         assert not self._undo
+        self._batch_failed_ids = []
         count = len(events)
         if count == 0:
             return []
         batch_timestamp = self._reserve_timestamps(count)
+        try:
+            return self._apply_events(events, create, ok, results_enum, batch_timestamp)
+        except BaseException:
+            # A bug must not leave half a batch behind: take everything back, then raise.
+            self._rollback_to(0)
+            self._failed_transfer_ids.difference_update(self._batch_failed_ids)
+            self._batch_failed_ids = []
+            raise
+
+    def _apply_events(
+        self,
+        events: Sequence[_Event],
+        create: Callable[[_Event, int], _Result],
+        ok: _Result,
+        results_enum: type[_Result],
+        batch_timestamp: int,
+    ) -> list[tuple[int, _Result]]:
+        count = len(events)
         failed_event = results_enum["LINKED_EVENT_FAILED"]
         chain_open = results_enum["LINKED_EVENT_CHAIN_OPEN"]
         results: list[tuple[int, _Result]] = []
@@ -334,7 +352,7 @@ class LedgerEngine:
     def replay(self, batch: CommittedBatch) -> None:
         """Re-apply a journaled batch, checking it could have been committed here."""
         for account in batch.accounts:
-            if account.id in self._accounts or account.timestamp > batch.batch_timestamp:
+            if account.id in self._accounts or not 0 < account.timestamp <= batch.batch_timestamp:
                 raise ReplayMismatch(f"account {account.id} cannot be replayed")
             self._insert_account(account)
         for transfer in batch.transfers:
