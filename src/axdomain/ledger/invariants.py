@@ -36,7 +36,7 @@ from axdomain.permissions import Action
 INVARIANT_CODES = ("G1", "G2", "G3", "U1", "U2", "U3", "U4", "U5", "P1", "P2", "P3", "P4")
 
 
-@attrs.frozen
+@attrs.frozen(order=True)
 class Violation:
     code: str  # "G1" .. "P4"
     subject: str  # what is broken: a contract, an account, a transfer, an order
@@ -76,65 +76,80 @@ class InvariantInputs:
     sequence_stamps: Sequence[SequenceStamp] = ()
 
 
-def _decoded(accounts: Sequence[LedgerAccount]) -> Iterator[tuple[LedgerAccount, TbAccountRef]]:
-    """Ledger accounts that decode; the ones that do not are U5's business alone."""
-    for account in accounts:
-        try:
-            yield account, decode_ref(account.id)
-        except InvalidValue:
-            continue
+@attrs.frozen
+class LedgerView:
+    """The inputs with every ledger account decoded once, shared by all twelve checks."""
+
+    inputs: InvariantInputs
+    decoded: list[tuple[LedgerAccount, TbAccountRef]]  # accounts that decode (U5: the rest)
+    refs: dict[int, TbAccountRef]
+    customers: frozenset[AccountId]
+
+    @classmethod
+    def of(cls, inputs: InvariantInputs) -> LedgerView:
+        decoded = []
+        for account in inputs.ledger_accounts:
+            try:
+                decoded.append((account, decode_ref(account.id)))
+            except InvalidValue:
+                continue
+        customers = frozenset(
+            a.account_id for a in inputs.accounts if a.kind is AccountKind.CUSTOMER
+        )
+        return cls(inputs, decoded, {a.id: ref for a, ref in decoded}, customers)
+
+    def ref(self, tb_id: int) -> TbAccountRef:
+        """Decode a transfer leg; raises ``InvalidValue`` like ``decode_tb_account_id``."""
+        found = self.refs.get(tb_id)
+        return found if found is not None else decode_ref(tb_id)
 
 
-def _product_nets(inputs: InvariantInputs, basis: bool) -> dict[ContractId, int]:
+def _product_nets(view: LedgerView, basis: bool) -> dict[ContractId, int]:
     sums: dict[ContractId, int] = defaultdict(int)
-    for account, ref in _decoded(inputs.ledger_accounts):
+    for account, ref in view.decoded:
         if not ref.contract.is_usd and ref.is_basis == basis:
             sums[ref.contract] += account.net
     return sums
 
 
-def _positions(
-    inputs: InvariantInputs,
+def _customer_positions(
+    view: LedgerView,
 ) -> dict[tuple[AccountId, ContractId], tuple[int, int]]:
     qty: dict[tuple[AccountId, ContractId], int] = defaultdict(int)
     basis: dict[tuple[AccountId, ContractId], int] = defaultdict(int)
-    for account, ref in _decoded(inputs.ledger_accounts):
-        if not ref.contract.is_usd:
+    for account, ref in view.decoded:
+        if not ref.contract.is_usd and ref.account_id in view.customers:
             (basis if ref.is_basis else qty)[(ref.account_id, ref.contract)] += account.net
     return {key: (qty.get(key, 0), basis.get(key, 0)) for key in qty.keys() | basis.keys()}
-
-
-def _customer_ids(inputs: InvariantInputs) -> set[AccountId]:
-    return {a.account_id for a in inputs.accounts if a.kind is AccountKind.CUSTOMER}
 
 
 # ------------------------------------------------------------------------------ global
 
 
-def check_g1(inputs: InvariantInputs) -> list[Violation]:
+def check_g1(view: LedgerView) -> list[Violation]:
     """For every contract the qty of all accounts sums to zero."""
     return [
         Violation("G1", str(c), f"sum of net qty is {total}")
-        for c, total in sorted(_product_nets(inputs, basis=False).items())
+        for c, total in sorted(_product_nets(view, basis=False).items())
         if total != 0
     ]
 
 
-def check_g2(inputs: InvariantInputs) -> list[Violation]:
+def check_g2(view: LedgerView) -> list[Violation]:
     """For every contract the basis of all accounts sums to zero."""
     return [
         Violation("G2", str(c), f"sum of net basis is {total}")
-        for c, total in sorted(_product_nets(inputs, basis=True).items())
+        for c, total in sorted(_product_nets(view, basis=True).items())
         if total != 0
     ]
 
 
-def check_g3(inputs: InvariantInputs) -> list[Violation]:
+def check_g3(view: LedgerView) -> list[Violation]:
     """USD sums to zero; AX_PNL's USD equals AX_PNL's basis summed over contracts."""
     total = 0
     pnl_usd = 0
     pnl_basis = 0
-    for account, ref in _decoded(inputs.ledger_accounts):
+    for account, ref in view.decoded:
         if ref.contract.is_usd:
             total += account.net
             if ref.account_id == SYSTEM_ACCOUNTS.AX_PNL:
@@ -154,12 +169,11 @@ def check_g3(inputs: InvariantInputs) -> list[Violation]:
 # ------------------------------------------------------------------------------- users
 
 
-def check_u1(inputs: InvariantInputs) -> list[Violation]:
+def check_u1(view: LedgerView) -> list[Violation]:
     """Customer USD accounts never go negative and carry the overdraft flag."""
-    customers = _customer_ids(inputs)
     found = []
-    for account, ref in _decoded(inputs.ledger_accounts):
-        if not ref.contract.is_usd or ref.account_id not in customers:
+    for account, ref in view.decoded:
+        if not ref.contract.is_usd or ref.account_id not in view.customers:
             continue
         if account.net < 0:
             found.append(Violation("U1", str(ref.account_id), f"USD net {account.net} < 0"))
@@ -182,10 +196,10 @@ def _chains(transfers: Sequence[Transfer]) -> Iterator[list[Transfer]]:
         yield chain
 
 
-def check_u2(inputs: InvariantInputs) -> list[Violation]:
+def check_u2(view: LedgerView) -> list[Violation]:
     """Each account's stamps are 1..n in commit order, one per chain that touched it."""
     expected: dict[int, list[int]] = defaultdict(list)
-    for chain in _chains(inputs.transfers):
+    for chain in _chains(view.inputs.transfers):
         touched: dict[int, None] = {}
         for transfer in chain:
             touched.setdefault(transfer.debit_account_id >> 64, None)
@@ -194,7 +208,7 @@ def check_u2(inputs: InvariantInputs) -> list[Violation]:
             expected[account].append(chain[0].id)
     numbers: dict[int, list[int]] = defaultdict(list)
     events: dict[int, list[int]] = defaultdict(list)
-    for stamp in inputs.sequence_stamps:
+    for stamp in view.inputs.sequence_stamps:
         numbers[stamp.account_id.value].append(stamp.sequence_number)
         events[stamp.account_id.value].append(stamp.first_transfer_id)
     found = []
@@ -236,24 +250,22 @@ def _flags_at(
     return flags_at
 
 
-def check_u3(inputs: InvariantInputs) -> list[Violation]:
+def check_u3(view: LedgerView) -> list[Violation]:
     """No fill raised |qty| on a close-only account; no order or fill on a frozen one."""
-    flags_at = _flags_at(inputs)
+    flags_at = _flags_at(view.inputs)
     found = []
-    for order in inputs.orders:
+    for order in view.inputs.orders:
         if flags_at(order.account_id, order.created_at_ns)[0]:
             found.append(
                 Violation("U3", str(order.account_id), f"order {order.order_id} while frozen")
             )
     qty: dict[tuple[AccountId, ContractId], int] = defaultdict(int)
-    for transfer in inputs.transfers:
+    for transfer in view.inputs.transfers:
         if transfer.code not in QTY_CODES:
             continue
         try:
-            debit, credit = (
-                decode_ref(transfer.debit_account_id),
-                decode_ref(transfer.credit_account_id),
-            )
+            debit = view.ref(transfer.debit_account_id)
+            credit = view.ref(transfer.credit_account_id)
         except InvalidValue:
             continue  # P4 reports undecodable legs
         for ref, delta in ((debit, -transfer.amount), (credit, transfer.amount)):
@@ -289,14 +301,14 @@ def _audit_allows(record: AuditRecord, action: Action) -> bool:
     )
 
 
-def check_u4(inputs: InvariantInputs) -> list[Violation]:
+def check_u4(view: LedgerView) -> list[Violation]:
     """Every order's actor was, per the latest audit decision at or before the order, allowed
     its action on the order's account by a grant (and key scope, for key requests)."""
     trail: dict[tuple[object, AccountId], list[AuditRecord]] = defaultdict(list)
-    for record in inputs.audit:
+    for record in view.inputs.audit:
         trail[(record.actor_user_id, record.account_id)].append(record)
     found = []
-    for order in inputs.orders:
+    for order in view.inputs.orders:
         action = Action.REDUCE_OR_CLOSE if order.reduce_only else Action.TRADE
         relevant = [
             r
@@ -316,13 +328,13 @@ def check_u4(inputs: InvariantInputs) -> list[Violation]:
     return found
 
 
-def check_u5(inputs: InvariantInputs) -> list[Violation]:
+def check_u5(view: LedgerView) -> list[Violation]:
     """Every ledger account decodes to a registered account of a consistent kind."""
-    registry = {a.account_id: a for a in inputs.accounts}
+    registry = {a.account_id: a for a in view.inputs.accounts}
     found = []
-    for account in inputs.ledger_accounts:
+    for account in view.inputs.ledger_accounts:
         try:
-            ref = decode_ref(account.id)
+            ref = view.ref(account.id)
         except InvalidValue as error:
             found.append(Violation("U5", f"{account.id:#x}", f"does not decode: {error}"))
             continue
@@ -343,31 +355,29 @@ def check_u5(inputs: InvariantInputs) -> list[Violation]:
 # --------------------------------------------------------------------------- positions
 
 
-def check_p1(inputs: InvariantInputs) -> list[Violation]:
+def check_p1(view: LedgerView) -> list[Violation]:
     """Customer position: net qty is zero exactly when net basis is zero."""
-    customers = _customer_ids(inputs)
-    return [
+    return sorted(
         Violation("P1", f"{account}/{contract}", f"qty {qty} but basis {basis}")
-        for (account, contract), (qty, basis) in sorted(_positions(inputs).items())
-        if account in customers and (qty == 0) != (basis == 0)
-    ]
+        for (account, contract), (qty, basis) in _customer_positions(view).items()
+        if (qty == 0) != (basis == 0)
+    )
 
 
-def check_p2(inputs: InvariantInputs) -> list[Violation]:
+def check_p2(view: LedgerView) -> list[Violation]:
     """Customer position: basis has the sign of qty (the zero cases belong to P1)."""
-    customers = _customer_ids(inputs)
-    return [
+    return sorted(
         Violation("P2", f"{account}/{contract}", f"qty {qty} but basis {basis}")
-        for (account, contract), (qty, basis) in sorted(_positions(inputs).items())
-        if account in customers and qty != 0 and basis != 0 and sign(qty) != sign(basis)
-    ]
+        for (account, contract), (qty, basis) in _customer_positions(view).items()
+        if qty != 0 and basis != 0 and sign(qty) != sign(basis)
+    )
 
 
-def check_p3(inputs: InvariantInputs) -> list[Violation]:
+def check_p3(view: LedgerView) -> list[Violation]:
     """Every qty account has its basis twin at id+1 on ledger+1, both mirroring the date."""
-    by_id = {a.id: a for a in inputs.ledger_accounts}
+    by_id = {a.id: a for a in view.inputs.ledger_accounts}
     found = []
-    for account, ref in _decoded(inputs.ledger_accounts):
+    for account, ref in view.decoded:
         if ref.contract.is_usd or ref.is_basis:
             continue
         subject = f"{ref.account_id}/{ref.contract}"
@@ -387,7 +397,7 @@ def check_p3(inputs: InvariantInputs) -> list[Violation]:
     return found
 
 
-def _p4_problem(transfer: Transfer) -> str | None:
+def _p4_problem(view: LedgerView, transfer: Transfer) -> str | None:
     try:
         code = TransferCode(transfer.code)
     except ValueError:
@@ -415,17 +425,17 @@ def _p4_problem(transfer: Transfer) -> str | None:
     return None
 
 
-def check_p4(inputs: InvariantInputs) -> list[Violation]:
+def check_p4(view: LedgerView) -> list[Violation]:
     """Qty/basis transfers stay within one contract and its ledger; money is USD-only."""
     found = []
-    for transfer in inputs.transfers:
-        problem = _p4_problem(transfer)
+    for transfer in view.inputs.transfers:
+        problem = _p4_problem(view, transfer)
         if problem is not None:
             found.append(Violation("P4", f"transfer {transfer.id}", problem))
     return found
 
 
-CHECKS: tuple[Callable[[InvariantInputs], list[Violation]], ...] = (
+CHECKS: tuple[Callable[[LedgerView], list[Violation]], ...] = (
     check_g1,
     check_g2,
     check_g3,
@@ -443,4 +453,5 @@ CHECKS: tuple[Callable[[InvariantInputs], list[Violation]], ...] = (
 
 def check_all_invariants(inputs: InvariantInputs) -> list[Violation]:
     """Every violation of G1-G3, U1-U5, P1-P4, in that order; empty means healthy."""
-    return [violation for check in CHECKS for violation in check(inputs)]
+    view = LedgerView.of(inputs)
+    return [violation for check in CHECKS for violation in check(view)]
