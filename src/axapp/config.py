@@ -6,6 +6,7 @@
 | ``AX_DATABASE_URL`` | SQL stores (PostgreSQL or SQLite URL) | SQLite file in the data folder |
 | ``AX_REDIS_URL`` | risk-snapshot cache, sessions, pub/sub | in memory |
 | ``AX_TIGERBEETLE_ADDRESSES`` | a real TigerBeetle cluster | the journaled ledger twin |
+| ``AX_TIGERBEETLE_CLUSTER_ID`` | that cluster's id | 0 |
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from pathlib import Path
 
 import attrs
 
+from axdomain.errors import InvalidValue
+
 DEFAULT_DATA_DIR = ".ax-data"
+U128_MAX = (1 << 128) - 1
+
+
+def _cluster_id(text: str | None) -> int:
+    if text is None:
+        return 0
+    if not text.isdigit() or int(text) > U128_MAX:
+        raise InvalidValue("AX_TIGERBEETLE_CLUSTER_ID", text, "must be a u128 decimal integer")
+    return int(text)
 
 
 @attrs.frozen
@@ -24,6 +36,7 @@ class Config:
     database_url: str | None = None
     redis_url: str | None = None
     tigerbeetle_addresses: str | None = None
+    tigerbeetle_cluster_id: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -36,6 +49,7 @@ class Config:
             database_url=get("AX_DATABASE_URL"),
             redis_url=get("AX_REDIS_URL"),
             tigerbeetle_addresses=get("AX_TIGERBEETLE_ADDRESSES"),
+            tigerbeetle_cluster_id=_cluster_id(get("AX_TIGERBEETLE_CLUSTER_ID")),
         )
 
     @property

@@ -4,9 +4,7 @@ journaled twin by default) and the cache (memory by default, Redis with AX_REDIS
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import Iterator
-from typing import cast
 
 import attrs
 
@@ -31,10 +29,12 @@ class Runtime:
 
 def _open_ledger(config: Config) -> LedgerPort:
     if config.tigerbeetle_addresses:
-        # Optional technology: imported only when configured, so the embedded default
-        # never needs the TigerBeetle client installed.
-        adapter = importlib.import_module("axadapters.tigerbeetle")
-        return cast(LedgerPort, adapter.TigerBeetleLedger.connect(config.tigerbeetle_addresses))
+        # Imported only when configured: the embedded default never loads the client.
+        from axadapters.tigerbeetle import TigerBeetleLedger
+
+        return TigerBeetleLedger.connect(
+            config.tigerbeetle_cluster_id, config.tigerbeetle_addresses
+        )
     config.data_dir.mkdir(parents=True, exist_ok=True)
     return LedgerTwin.open(config.ledger_journal_path)
 

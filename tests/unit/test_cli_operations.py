@@ -66,3 +66,22 @@ def test_rekey_redis_needs_a_redis_url(
     monkeypatch.delenv("AX_REDIS_URL", raising=False)
     assert main(["rekey-redis"]) == 2
     assert "AX_REDIS_URL is not set" in capsys.readouterr().out
+
+
+def test_config_reads_the_environment_and_rejects_a_bad_cluster_id() -> None:
+    from axapp.config import Config
+    from axdomain import InvalidValue
+
+    config = Config.from_env(
+        {"AX_DATA_DIR": "d", "AX_REDIS_URL": " redis://x ", "AX_TIGERBEETLE_CLUSTER_ID": "7"}
+    )
+    assert (config.data_dir, config.redis_url, config.database_url) == (
+        Path("d"),
+        "redis://x",
+        None,
+    )
+    assert config.tigerbeetle_cluster_id == 7
+    assert config.effective_database_url == "sqlite:///d/ax.sqlite"
+    with pytest.raises(InvalidValue) as error:
+        Config.from_env({"AX_TIGERBEETLE_CLUSTER_ID": "-1"})
+    assert error.value.field == "AX_TIGERBEETLE_CLUSTER_ID"
