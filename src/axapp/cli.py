@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from axapp.config import Config
+from axdomain.errors import DomainError
 
 MAX_REKEY_ROUNDS = 10_000
 
@@ -62,7 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
     rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     args = parser.parse_args(argv)
-    config = Config.from_env(os.environ)
+    try:
+        return _run(args, Config.from_env(os.environ))
+    except DomainError as error:
+        sys.stderr.write(f"ax: {type(error).__name__}: {error}\n")
+        return 1
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
     if args.command == "demo":
         from axapp.demo import run_demo
 

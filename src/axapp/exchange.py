@@ -21,6 +21,7 @@ from axdomain.accounts import Account
 from axdomain.contracts import ContractDate, ContractId, ProductId
 from axdomain.errors import DomainError, NotFound
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId
+from axdomain.ledger.events import split_chains
 from axdomain.ledger.invariants import (
     AccountFlagChange,
     InvariantInputs,
@@ -62,6 +63,34 @@ BPS = 10_000
 INITIAL_MARGIN_BPS = 1_000  # 10 % of the order's notional must be free cash on the account
 
 
+class SequenceMismatch(DomainError):
+    """At start, the durable sequence allocator disagrees with the ledger's event count."""
+
+
+def historic_stamps(transfers: Sequence[Transfer]) -> list[SequenceStamp]:
+    """The stamps earned by every committed event so far, rebuilt from the ledger scan in
+    commit order (each linked chain is one event per touched account)."""
+    state = RiskState()
+    return [stamp for chain in split_chains(transfers) for stamp in state.apply_chain(chain)]
+
+
+def require_allocator_agrees(
+    risk: RiskState, sequences: SequenceAllocator, registered: Sequence[Account]
+) -> None:
+    """Restart check: the allocator must have issued exactly as many numbers per account as
+    the ledger holds events for it; a gap or an excess would break U2 from now on. Every
+    account the ledger or the registry knows is checked (a lost ledger shows up as an
+    allocator that is ahead)."""
+    accounts = set(risk.last_sequence) | {a.account_id for a in registered}
+    for account_id in sorted(accounts):
+        last = risk.last_sequence.get(account_id, 0)
+        allocated = sequences.last_allocated(account_id)
+        if allocated != last:
+            raise SequenceMismatch(
+                "sequence_number", allocated, f"{account_id}: the ledger holds {last} events"
+            )
+
+
 class LedgerRejected(DomainError):
     """The ledger refused a batch; nothing of it was applied."""
 
@@ -94,8 +123,10 @@ class Exchange:
         self.ledger = ledger
         self.gateway = gateway
         self.book = MatchingBook()
-        self.risk = RiskState.resume(ledger.scan_accounts(), ledger.scan_transfers())
-        self.stamps: list[SequenceStamp] = []
+        transfers = ledger.scan_transfers()
+        self.risk = RiskState.resume(ledger.scan_accounts(), transfers)
+        self.stamps: list[SequenceStamp] = historic_stamps(transfers)
+        require_allocator_agrees(self.risk, sequences, stores.accounts.list_accounts())
         self.flag_history: list[AccountFlagChange] = []
         self.records: list[PositionRecord | TransactionRecord] = []
 
