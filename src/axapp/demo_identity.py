@@ -24,22 +24,8 @@ class DemoIdentity:
         self.stores = stores
         self.out = out
         pepper = stores.secrets.token_bytes(DEMO_PEPPER_BYTES)
-        self.gateway = Gateway(
-            accounts=stores.accounts,
-            grants=stores.grants,
-            keys=stores.keys,
-            audit=stores.audit,
-            clock=stores.clock,
-            pepper=pepper,
-        )
-        self.keys = KeyService(
-            grants=stores.grants,
-            keys=stores.keys,
-            ids=stores.ids,
-            secrets=stores.secrets,
-            clock=stores.clock,
-            pepper=pepper,
-        )
+        self.gateway = Gateway.over(stores, pepper)
+        self.keys = KeyService.over(stores, pepper)
         self.request_count = 0
 
     def say(self, text: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import attrs
 
 from axapp.edge import resolve_account_id
+from axapp.stores import Stores
 from axdomain.api_keys import parse_token, verify_secret
 from axdomain.audit import AuditRecord
 from axdomain.authorization import Decision, authorize
@@ -54,6 +55,17 @@ class Gateway:
         self._audit = audit
         self._clock = clock
         self._pepper = pepper
+
+    @classmethod
+    def over(cls, stores: Stores, pepper: bytes) -> Gateway:
+        return cls(
+            accounts=stores.accounts,
+            grants=stores.grants,
+            keys=stores.keys,
+            audit=stores.audit,
+            clock=stores.clock,
+            pepper=pepper,
+        )
 
     def authenticate_key(self, token: str) -> ApiKeyPrincipal:
         parsed = parse_token(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axapp.stores import Stores
 from axdomain.api_keys import MIN_SECRET_BYTES, ApiKey, mint_api_key
 from axdomain.ids import AccountId, UserId
 from axdomain.permissions import Permissions
@@ -25,6 +26,17 @@ class KeyService:
         self._secrets = secrets
         self._clock = clock
         self._pepper = pepper
+
+    @classmethod
+    def over(cls, stores: Stores, pepper: bytes) -> KeyService:
+        return cls(
+            grants=stores.grants,
+            keys=stores.keys,
+            ids=stores.ids,
+            secrets=stores.secrets,
+            clock=stores.clock,
+            pepper=pepper,
+        )
 
     def mint(
         self, user_id: UserId, account_id: AccountId, scope: Permissions

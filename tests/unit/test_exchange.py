@@ -22,14 +22,7 @@ PERP = ContractId(1001)
 
 
 def exchange(stores: Stores, ledger: LedgerPort, sequences: SequenceAllocator) -> Exchange:
-    gateway = Gateway(
-        accounts=stores.accounts,
-        grants=stores.grants,
-        keys=stores.keys,
-        audit=stores.audit,
-        clock=stores.clock,
-        pepper=b"p" * 32,
-    )
+    gateway = Gateway.over(stores, b"p" * 32)
     return Exchange(
         stores=stores,
         products=MemoryProducts(),

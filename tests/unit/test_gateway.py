@@ -43,25 +43,11 @@ def stores() -> Stores:
 
 
 def gateway(stores: Stores) -> Gateway:
-    return Gateway(
-        accounts=stores.accounts,
-        grants=stores.grants,
-        keys=stores.keys,
-        audit=stores.audit,
-        clock=stores.clock,
-        pepper=PEPPER,
-    )
+    return Gateway.over(stores, PEPPER)
 
 
 def key_service(stores: Stores) -> KeyService:
-    return KeyService(
-        grants=stores.grants,
-        keys=stores.keys,
-        ids=stores.ids,
-        secrets=stores.secrets,
-        clock=stores.clock,
-        pepper=PEPPER,
-    )
+    return KeyService.over(stores, PEPPER)
 
 
 def test_missing_account_resolves_to_the_default_account_at_the_edge(stores: Stores) -> None:
