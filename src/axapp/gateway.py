@@ -16,7 +16,7 @@ from axdomain.authorization import Decision, authorize
 from axdomain.errors import DomainError
 from axdomain.ids import AccountId, UserId
 from axdomain.membership import ApiKeyPrincipal, Principal
-from axdomain.permissions import Action, Permissions
+from axdomain.permissions import Action
 from axdomain.ports import AccountRepository, ApiKeyRepository, AuditLog, Clock, GrantRepository
 
 
@@ -101,10 +101,3 @@ class Gateway:
         return [
             g.account_id for g in self._grants.grants_for_user(user_id) if g.permissions.can_list
         ]
-
-
-def effective_permissions(principal: Principal, grant_permissions: Permissions) -> Permissions:
-    """What a principal may do given its live grant: a key never exceeds its scope."""
-    if isinstance(principal, ApiKeyPrincipal):
-        return principal.scope & grant_permissions
-    return grant_permissions
