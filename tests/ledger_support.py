@@ -21,6 +21,7 @@ from axdomain.ledger.planners import (
     FillSide,
     plan_contract_system_accounts,
     plan_deposit,
+    plan_internal_transfer,
     plan_fill,
     plan_funding,
     plan_position_accounts,
@@ -116,6 +117,17 @@ class World:
         return self.submit(
             plan_withdrawal(
                 account=self.customers[index],
+                amount_micro_usd=amount,
+                timestamp_ns=self.tick(),
+                transfer_ids=self.ids,
+            )
+        )
+
+    def transfer(self, source: int, destination: int, amount: int) -> list[TransferError]:
+        return self.submit(
+            plan_internal_transfer(
+                source=self.customers[source],
+                destination=self.customers[destination],
                 amount_micro_usd=amount,
                 timestamp_ns=self.tick(),
                 transfer_ids=self.ids,

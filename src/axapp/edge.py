@@ -6,10 +6,10 @@ Service internals never call this; they receive an explicit, authorized ``Accoun
 from __future__ import annotations
 
 from axdomain.ids import AccountId
-from axdomain.membership import ApiKeyPrincipal, Principal
+from axdomain.membership import ApiKeyPrincipal, CustomerPrincipal
 
 
-def resolve_account_id(principal: Principal, account_id: AccountId | None) -> AccountId:
+def resolve_account_id(principal: CustomerPrincipal, account_id: AccountId | None) -> AccountId:
     """An explicit account wins; otherwise the user's default (a key's own account).
 
     The result is only an input to ``authorize``: it grants nothing by itself. A legacy key

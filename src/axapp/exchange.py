@@ -1,26 +1,33 @@
-"""The exchange use cases over the ledger: listing, funding of accounts, order intake,
-fills, funding, expiry settlement, the delist fence and the invariant report.
+"""The exchange engine behind the use cases: the ledger, the risk fold and the book.
 
-Every posting goes through a planner (the write-side guards), then the ledger port as one
-linked batch; the risk state folds only what the ledger committed, and each committed
-event stamps every touched account with its next sequence number from the allocator.
+It takes accounts the gateway already authorized; clients never call it directly (the use
+cases in ``axapp.use_cases`` do, each with its principal and its audit record). Every
+posting goes through a planner (the write-side guards), then the ledger port as one linked
+batch; the risk state folds only what the ledger committed, and each committed event stamps
+every touched account with its next sequence number. Transfer ids are derived from the
+request's idempotency key, so a retried batch meets ``exists`` and is not posted twice.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 
 import attrs
 
-from axapp.edge import resolve_account_id
-from axapp.gateway import Gateway, Request
 from axapp.stores import Stores
 from axapp.venue import Match, MatchingBook
 from axdomain.accounts import Account
 from axdomain.contracts import ContractDate, ContractId, ProductId
 from axdomain.errors import DomainError, NotFound
+from axdomain.idempotency import derived_fill_transfer_ids
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId
+from axdomain.intake import (
+    OrderRejected,
+    check_opening_order,
+    fill_raises_exposure,
+    is_reducing,
+    resting_margin_micro_usd,
+)
 from axdomain.ledger.events import split_chains
 from axdomain.ledger.invariants import (
     AccountFlagChange,
@@ -32,10 +39,12 @@ from axdomain.ledger.planners import (
     DelistFence,
     FillSide,
     delist_fence,
+    fee_micro_usd,
     plan_contract_system_accounts,
     plan_deposit,
     plan_fill,
     plan_funding,
+    plan_internal_transfer,
     plan_position_accounts,
     plan_settlement,
     plan_system_usd_accounts,
@@ -43,7 +52,7 @@ from axdomain.ledger.planners import (
     plan_withdrawal,
     require_delistable,
 )
-from axdomain.ledger.port import CreateTransferResult, LedgerPort
+from axdomain.ledger.port import CreateTransferResult, LedgerPort, TransferError
 from axdomain.ledger.risk import RiskState
 from axdomain.ledger.sequencing import (
     PositionRecord,
@@ -53,18 +62,23 @@ from axdomain.ledger.sequencing import (
     stamp_chain,
 )
 from axdomain.ledger.values import LedgerAccount, Transfer
-from axdomain.membership import Principal
-from axdomain.orders import Order, OrderStatus, Side, TimeInForce
-from axdomain.permissions import Action
-from axdomain.ports import ProductRepository, SequenceAllocator
+from axdomain.orders import Fill, Order, OrderStatus, Side, TimeInForce
+from axdomain.ports import SequenceAllocator
 from axdomain.products import Instrument, Product
 
-BPS = 10_000
-INITIAL_MARGIN_BPS = 1_000  # 10 % of the order's notional must be free cash on the account
+__all__ = ["Committed", "Exchange", "LedgerRejected", "OrderRejected", "SequenceMismatch"]
 
 
 class SequenceMismatch(DomainError):
     """At start, the durable sequence allocator disagrees with the ledger's event count."""
+
+
+class LedgerRejected(DomainError):
+    """The ledger refused a batch; nothing of it was applied."""
+
+    def __init__(self, field: str, value: object, problem: str, account: AccountId | None = None):
+        super().__init__(field, value, problem)
+        self.account = account
 
 
 def historic_stamps(transfers: Sequence[Transfer]) -> list[SequenceStamp]:
@@ -78,9 +92,7 @@ def require_allocator_agrees(
     risk: RiskState, sequences: SequenceAllocator, registered: Sequence[Account]
 ) -> None:
     """Restart check: the allocator must have issued exactly as many numbers per account as
-    the ledger holds events for it; a gap or an excess would break U2 from now on. Every
-    account the ledger or the registry knows is checked (a lost ledger shows up as an
-    allocator that is ahead)."""
+    the ledger holds events for it."""
     accounts = set(risk.last_sequence) | {a.account_id for a in registered}
     for account_id in sorted(accounts):
         last = risk.last_sequence.get(account_id, 0)
@@ -91,50 +103,48 @@ def require_allocator_agrees(
             )
 
 
-class LedgerRejected(DomainError):
-    """The ledger refused a batch; nothing of it was applied."""
-
-
-class OrderRejected(DomainError):
-    """Order intake refused an order before it reached the venue."""
-
-
 @attrs.frozen
 class Committed:
     transfers: tuple[Transfer, ...]
     stamps: tuple[SequenceStamp, ...]
     positions: tuple[PositionRecord, ...]
     transactions: tuple[TransactionRecord, ...]
+    replayed: bool = False  # the ledger already held this batch (a retry)
+
+    @property
+    def transfer_ids(self) -> list[int]:
+        return [t.id for t in self.transfers]
+
+
+@attrs.frozen
+class PlacedOrder:
+    order: Order
+    fills: tuple[Fill, ...]
 
 
 class Exchange:
-    def __init__(
-        self,
-        *,
-        stores: Stores,
-        products: ProductRepository,
-        sequences: SequenceAllocator,
-        ledger: LedgerPort,
-        gateway: Gateway,
-    ) -> None:
+    def __init__(self, *, stores: Stores, ledger: LedgerPort) -> None:
         self.stores = stores
-        self.products = products
-        self.sequences = sequences
         self.ledger = ledger
-        self.gateway = gateway
         self.book = MatchingBook()
         transfers = ledger.scan_transfers()
         self.risk = RiskState.resume(ledger.scan_accounts(), transfers)
         self.stamps: list[SequenceStamp] = historic_stamps(transfers)
-        require_allocator_agrees(self.risk, sequences, stores.accounts.list_accounts())
-        self.flag_history: list[AccountFlagChange] = []
+        require_allocator_agrees(self.risk, stores.sequences, stores.accounts.list_accounts())
+        self.flag_history: list[AccountFlagChange] = [
+            AccountFlagChange(a.account_id, a.created_at_ns, a.is_frozen, a.is_close_only)
+            for a in stores.accounts.list_accounts()
+        ]
         self.records: list[PositionRecord | TransactionRecord] = []
+        self._rebuild_book()
+
+    def _rebuild_book(self) -> None:
+        """Resting orders of the order log go back on the book, in placement order."""
+        for instrument in self.stores.products.list_instruments():
+            for order in self.stores.orders.resting_orders(instrument.contract):
+                self.book.rest(order, order.remaining_lots)
 
     # ------------------------------------------------------------------ plumbing
-
-    def _transfer_ids(self) -> Iterator[int]:
-        base = self.stores.ids.new_id() << 64
-        return (base | n for n in itertools.count(1))
 
     def _create_accounts(self, accounts: Sequence[LedgerAccount]) -> None:
         """Create a planned (linked) group once: all present is a no-op, a partial group is
@@ -149,23 +159,37 @@ class Exchange:
             first = errors[0]
             raise LedgerRejected("ledger_account", accounts[first.index].id, first.result.value)
 
-    def _commit(self, batch: list[Transfer]) -> Committed:
+    def commit(self, batch: list[Transfer]) -> Committed:
+        """Post one linked batch. A batch the ledger already holds (every leg ``exists``)
+        is a retry: nothing is folded or stamped again."""
         if not batch:
             return Committed((), (), (), ())
         errors = self.ledger.create_transfers(batch)
+        if len(errors) == len(batch) and all(
+            e.result is CreateTransferResult.EXISTS for e in errors
+        ):
+            return Committed(tuple(batch), (), (), (), replayed=True)
         if errors:
-            causes = [e for e in errors if e.result is not CreateTransferResult.LINKED_EVENT_FAILED]
-            first = (causes or errors)[0]
-            raise LedgerRejected("transfer", batch[first.index].id, first.result.value)
+            raise self._rejection(batch, errors)
         folded = self.risk.apply_committed(batch, errors)
-        stamps = stamp_chain(batch, self.sequences)
-        assert stamps == folded, (stamps, folded)  # the durable allocator agrees with the fold
+        stamps = stamp_chain(batch, self.stores.sequences)
+        if stamps != folded:
+            raise SequenceMismatch("sequence_number", stamps, f"fold says {folded}")
         self.stamps += stamps
         positions, transactions = records_for_chain(batch, stamps, self.risk.position)
         self.records += [*positions, *transactions]
         return Committed(tuple(batch), stamps, tuple(positions), tuple(transactions))
 
-    def _account(self, account_id: AccountId) -> Account:
+    @staticmethod
+    def _rejection(batch: list[Transfer], errors: list[TransferError]) -> LedgerRejected:
+        causes = [e for e in errors if e.result is not CreateTransferResult.LINKED_EVENT_FAILED]
+        first = (causes or errors)[0]
+        failed = batch[first.index]
+        return LedgerRejected(
+            "transfer", failed.id, first.result.value, AccountId(failed.debit_account_id >> 64)
+        )
+
+    def account(self, account_id: AccountId) -> Account:
         account = self.stores.accounts.get_account(account_id)
         if account is None:
             raise NotFound("account_id", str(account_id), "no such account")
@@ -175,134 +199,173 @@ class Exchange:
 
     def bootstrap(self) -> None:
         """System USD accounts on the ledger (the registry rows must already exist)."""
-        system = [self._account(a) for a in SYSTEM_ACCOUNTS]
+        system = [self.account(a) for a in SYSTEM_ACCOUNTS]
         self._create_accounts(plan_system_usd_accounts(system))
 
     def open_ledger_account(self, account: Account) -> None:
         self._create_accounts(plan_usd_account(account))
-        self.record_flags(account)
 
-    def record_flags(self, account: Account) -> None:
+    def set_flags(self, account: Account, *, frozen: bool, close_only: bool) -> Account:
+        """Flags change on the account; freezing cancels its resting orders."""
+        changed = attrs.evolve(account, is_frozen=frozen, is_close_only=close_only)
+        self.stores.accounts.update_account(changed)
         self.flag_history.append(
-            AccountFlagChange(
-                account.account_id,
-                self.stores.clock.now_ns(),
-                account.is_frozen,
-                account.is_close_only,
-            )
+            AccountFlagChange(account.account_id, self.stores.clock.now_ns(), frozen, close_only)
         )
-
-    def set_flags(self, account_id: AccountId, *, frozen: bool, close_only: bool) -> Account:
-        account = attrs.evolve(
-            self._account(account_id), is_frozen=frozen, is_close_only=close_only
-        )
-        self.stores.accounts.update_account(account)
-        self.record_flags(account)
-        return account
+        if frozen:
+            for order in self.stores.orders.resting_orders_for_account(account.account_id):
+                self.cancel(order, "account frozen")
+        return changed
 
     def list_product(self, name: str) -> Product:
-        return self.products.create_product(name, self.stores.clock.now_ns())
+        return self.stores.products.create_product(name, self.stores.clock.now_ns())
 
-    def list_contract(
+    def list_instrument(
         self, symbol: str, product: ProductId, date: ContractDate, expiration_ns: int | None
     ) -> Instrument:
         instrument = Instrument(symbol, ContractId.new(product, date), expiration_ns)
-        self.products.add_instrument(instrument)
+        self.stores.products.add_instrument(instrument)
         self._create_accounts(plan_contract_system_accounts(instrument.contract))
         return instrument
 
     # ------------------------------------------------------------------ money in and out
 
-    def deposit(self, account_id: AccountId, amount_micro_usd: int) -> Committed:
-        batch = plan_deposit(
-            account=self._account(account_id),
-            amount_micro_usd=amount_micro_usd,
-            timestamp_ns=self.stores.clock.now_ns(),
-            transfer_ids=self._transfer_ids(),
+    def deposit(self, account: Account, amount_micro_usd: int, ids: Iterator[int]) -> Committed:
+        return self.commit(
+            plan_deposit(
+                account=account,
+                amount_micro_usd=amount_micro_usd,
+                timestamp_ns=self.stores.clock.now_ns(),
+                transfer_ids=ids,
+            )
         )
-        return self._commit(batch)
 
-    def withdraw(self, account_id: AccountId, amount_micro_usd: int) -> Committed:
-        batch = plan_withdrawal(
-            account=self._account(account_id),
-            amount_micro_usd=amount_micro_usd,
-            timestamp_ns=self.stores.clock.now_ns(),
-            transfer_ids=self._transfer_ids(),
+    def withdraw(self, account: Account, amount_micro_usd: int, ids: Iterator[int]) -> Committed:
+        return self.commit(
+            plan_withdrawal(
+                account=account,
+                amount_micro_usd=amount_micro_usd,
+                timestamp_ns=self.stores.clock.now_ns(),
+                transfer_ids=ids,
+            )
         )
-        return self._commit(batch)
+
+    def transfer(
+        self, source: Account, destination: Account, amount_micro_usd: int, ids: Iterator[int]
+    ) -> Committed:
+        return self.commit(
+            plan_internal_transfer(
+                source=source,
+                destination=destination,
+                amount_micro_usd=amount_micro_usd,
+                timestamp_ns=self.stores.clock.now_ns(),
+                transfer_ids=ids,
+            )
+        )
+
+    def free_cash_micro_usd(self, account_id: AccountId) -> int:
+        """USD net of the margin held by the account's resting opening orders."""
+        resting = self.stores.orders.resting_orders_for_account(account_id)
+        return self.risk.usd(account_id) - resting_margin_micro_usd(resting)
 
     # ------------------------------------------------------------------ orders
 
-    def place_order(
-        self,
-        principal: Principal,
-        *,
-        account_id: AccountId | None,
-        contract: ContractId,
-        side: Side,
-        qty_lots: int,
-        limit_price_micro_usd: int,
-        client_order_id: str,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-    ) -> tuple[Order, list[Committed]]:
-        """Intake (authorize, margin, limits), record, match, and post every fill."""
-        resolved = resolve_account_id(principal, account_id)
-        position = self.risk.position(resolved, contract).qty_lots
-        reducing = position * side.sign < 0 and qty_lots <= abs(position)
-        action = Action.REDUCE_OR_CLOSE if reducing else Action.TRADE
-        request_id = f"order:{resolved}:{client_order_id}"
-        decided = self.gateway.decide(Request(request_id, principal, action, resolved))
-        if not decided.decision.allowed:
-            reason = decided.decision.reason.client_reason
-            raise OrderRejected("account_id", str(resolved), f"denied: {reason.name}")
-        account = self._account(resolved)
-        if not reducing:
-            self._check_margin_and_limits(account, contract, qty_lots, limit_price_micro_usd)
-        order = Order(
-            order_id=self.stores.ids.new_id(),
-            account_id=resolved,
-            user_id=principal.user_id,
-            client_order_id=client_order_id,
-            contract=contract,
-            side=side,
-            qty_lots=qty_lots,
-            limit_price_micro_usd=limit_price_micro_usd,
-            time_in_force=time_in_force,
-            created_at_ns=self.stores.clock.now_ns(),
-            reduce_only=reducing,
-        )
-        self.stores.orders.add_order(order)
-        matches = self.book.submit(order)
-        fills = [self._fill(match) for match in matches]
-        if self.book.remaining(order.order_id) == 0:
-            filled_lots = sum(m.qty_lots for m in matches)
-            done = OrderStatus.FILLED if filled_lots == qty_lots else OrderStatus.CANCELLED
-            self.stores.orders.set_status(order.order_id, done)
-        return order, fills
+    def open_contracts(self, account_id: AccountId) -> set[ContractId]:
+        return {c for (a, c), q in self.risk.qty_lots.items() if a == account_id and q}
 
-    def _check_margin_and_limits(
-        self, account: Account, contract: ContractId, qty_lots: int, price_micro_usd: int
-    ) -> None:
-        """Margin is per account (accounts are never netted): free cash must cover it."""
-        notional = qty_lots * price_micro_usd
-        if notional > account.limits.max_notional_micro_usd:
-            raise OrderRejected("qty_lots", qty_lots, "order notional exceeds the account limit")
-        required = notional * INITIAL_MARGIN_BPS // BPS
-        if self.risk.usd(account.account_id) < required:
-            raise OrderRejected(
-                "qty_lots", qty_lots, f"needs {required} micro-USD of margin on the account"
+    def positions(self, account_id: AccountId) -> dict[ContractId, tuple[int, int]]:
+        """(qty lots, basis micro-USD) per contract of one account, non-flat only."""
+        keys = {c for (a, c) in self.risk.qty_lots if a == account_id}
+        keys |= {c for (a, c) in self.risk.basis_micro_usd if a == account_id}
+        return {
+            c: (
+                self.risk.position(account_id, c).qty_lots,
+                self.risk.position(account_id, c).basis_micro_usd,
             )
-        open_contracts = {
-            c for (a, c), q in self.risk.qty_lots.items() if a == account.account_id and q
+            for c in sorted(keys)
         }
-        if (
-            contract not in open_contracts
-            and len(open_contracts) >= account.limits.max_open_positions
-        ):
-            raise OrderRejected("contract", str(contract), "max open positions reached")
 
-    def _fill(self, match: Match) -> Committed:
-        maker, taker = match.maker, match.taker
+    def classify(self, account_id: AccountId, contract: ContractId, side: Side, qty: int) -> bool:
+        """Is this order reducing, net of the account's other resting reducing orders?"""
+        position = self.risk.position(account_id, contract).qty_lots
+        resting = sum(
+            o.remaining_lots
+            for o in self.stores.orders.resting_orders_for_account(account_id)
+            if o.contract == contract and o.reduce_only and o.side is side
+        )
+        return is_reducing(position, resting, side, qty)
+
+    def check_opening(self, account: Account, contract: ContractId, order: Order) -> None:
+        open_contracts = self.open_contracts(account.account_id)
+        check_opening_order(
+            account=account,
+            qty_lots=order.qty_lots,
+            price_micro_usd=order.limit_price_micro_usd,
+            free_cash_micro_usd=self.free_cash_micro_usd(account.account_id),
+            open_contracts=len(open_contracts),
+            opens_new_contract=contract not in open_contracts,
+        )
+
+    def submit(self, order: Order) -> PlacedOrder:
+        """Match a recorded order: each planned fill posts to the ledger first; the book
+        and the order log change only for fills the ledger committed. A fill refused
+        because of one side cancels that side's order with the reason."""
+        fills: list[Fill] = []
+        taker = order
+        for index, match in enumerate(self.book.plan(order)):
+            maker = self._current(match.maker)
+            refused_side = self._guard(maker, taker, match.qty_lots)
+            committed: Committed | None = None
+            if refused_side is None:
+                try:
+                    committed = self._post_fill(match, maker, taker, index)
+                except LedgerRejected as error:
+                    refused_side = maker if error.account == maker.account_id else taker
+                    reason = f"fill refused by the ledger: {error.problem}"
+            else:
+                reason = "fill would raise a reduce-only or close-only position"
+            if committed is None:
+                if refused_side is None:
+                    raise LedgerRejected("fill", index, "refused without a refusing side")
+                if refused_side.order_id == maker.order_id:
+                    self.cancel(maker, reason)
+                    continue
+                taker = self._finish(taker, OrderStatus.CANCELLED, reason)
+                return PlacedOrder(taker, tuple(fills))
+            self.book.apply(match)
+            maker_fill, taker_fill = self._fills(match, maker, taker, committed)
+            self._progress(maker, match.qty_lots)
+            taker = attrs.evolve(taker, filled_lots=taker.filled_lots + match.qty_lots)
+            self.stores.fills.add_fill(maker_fill)
+            self.stores.fills.add_fill(taker_fill)
+            fills.append(taker_fill)
+        if taker.remaining_lots == 0:
+            taker = self._finish(taker, OrderStatus.FILLED, None)
+        elif taker.time_in_force is TimeInForce.GTC:
+            self.stores.orders.update_order(taker)
+            self.book.rest(taker, taker.remaining_lots)
+        else:
+            taker = self._finish(taker, OrderStatus.CANCELLED, "immediate-or-cancel remainder")
+        return PlacedOrder(taker, tuple(fills))
+
+    def _current(self, order: Order) -> Order:
+        return self.stores.orders.get_order(order.order_id) or order
+
+    def _guard(self, maker: Order, taker: Order, qty: int) -> Order | None:
+        """Re-check at fill time: no fill raises |qty| of a reduce-only order or of a
+        close-only account; the frozen/close-only flags are read now, not at intake."""
+        for order in (maker, taker):
+            account = self.account(order.account_id)
+            if account.is_frozen:
+                return order
+            position = self.risk.position(order.account_id, order.contract).qty_lots
+            if (order.reduce_only or account.is_close_only) and fill_raises_exposure(
+                position, order.side.sign * qty
+            ):
+                return order
+        return None
+
+    def _post_fill(self, match: Match, maker: Order, taker: Order, index: int) -> Committed:
         buy, sell = (maker, taker) if maker.side is Side.BUY else (taker, maker)
         self._create_accounts(plan_contract_system_accounts(buy.contract))
         for order in (buy, sell):
@@ -313,42 +376,76 @@ class Exchange:
             qty_lots=match.qty_lots,
             price_micro_usd=match.price_micro_usd,
             timestamp_ns=self.stores.clock.now_ns(),
-            transfer_ids=self._transfer_ids(),
+            transfer_ids=derived_fill_transfer_ids(taker.order_id, index),
         )
-        committed = self._commit(batch)
-        if self.book.remaining(maker.order_id) == 0:
-            self.stores.orders.set_status(maker.order_id, OrderStatus.FILLED)
-        return committed
+        return self.commit(batch)
 
     def _side(self, order: Order, *, is_maker: bool) -> FillSide:
-        account = self._account(order.account_id)
+        account = self.account(order.account_id)
         position = self.risk.position(order.account_id, order.contract)
         return FillSide(account, order.contract, position, is_maker)
 
-    def cancel(self, order_id: int) -> bool:
-        order = self.stores.orders.get_order(order_id)
-        if order is None or not self.book.cancel(order):
-            return False
-        self.stores.orders.set_status(order_id, OrderStatus.CANCELLED)
-        return True
+    def _fills(
+        self, match: Match, maker: Order, taker: Order, committed: Committed
+    ) -> tuple[Fill, Fill]:
+        qty_transfer = committed.transfers[0].id
+        notional = match.qty_lots * match.price_micro_usd
+
+        def fill(order: Order, is_maker: bool) -> Fill:
+            fees = self.account(order.account_id).fees
+            bps = fees.maker_fee_bps if is_maker else fees.taker_fee_bps
+            return Fill(
+                order_id=order.order_id,
+                qty_transfer_id=qty_transfer,
+                account_id=order.account_id,
+                contract=order.contract,
+                side=order.side,
+                qty_lots=match.qty_lots,
+                price_micro_usd=match.price_micro_usd,
+                fee_micro_usd=fee_micro_usd(notional, bps),
+                is_maker=is_maker,
+                at_ns=committed.transfers[0].user_data_64,
+            )
+
+        return fill(maker, True), fill(taker, False)
+
+    def _progress(self, maker: Order, qty: int) -> None:
+        filled = maker.filled_lots + qty
+        status = OrderStatus.FILLED if filled == maker.qty_lots else OrderStatus.OPEN
+        self.stores.orders.update_order(attrs.evolve(maker, filled_lots=filled, status=status))
+
+    def _finish(self, order: Order, status: OrderStatus, reason: str | None) -> Order:
+        done = attrs.evolve(order, status=status, status_reason=reason)
+        self.stores.orders.update_order(done)
+        return done
+
+    def cancel(self, order: Order, reason: str) -> Order:
+        """Take a resting order off the book and close it in the log, together."""
+        current = self._current(order)
+        self.book.cancel(current)
+        return self._finish(current, OrderStatus.CANCELLED, reason)
 
     # ------------------------------------------------------------------ contract lifecycle
 
     def customer_positions(self, contract: ContractId) -> dict[AccountId, int]:
         return {a: p.qty_lots for a, p in self.risk.holders(contract).items() if not a.is_reserved}
 
-    def fund(self, contract: ContractId, mark_price_micro_usd: int, rate_ppb: int) -> Committed:
+    def fund(
+        self, contract: ContractId, mark_price_micro_usd: int, rate_ppb: int, ids: Iterator[int]
+    ) -> Committed:
         batch = plan_funding(
             contract=contract,
             positions=self.customer_positions(contract),
             mark_price_micro_usd=mark_price_micro_usd,
             funding_rate_ppb=rate_ppb,
             timestamp_ns=self.stores.clock.now_ns(),
-            transfer_ids=self._transfer_ids(),
+            transfer_ids=ids,
         )
-        return self._commit(batch)
+        return self.commit(batch)
 
-    def settle_expiry(self, contract: ContractId, settlement_price_micro_usd: int) -> Committed:
+    def settle_expiry(
+        self, contract: ContractId, settlement_price_micro_usd: int, ids: Iterator[int]
+    ) -> Committed:
         holders = {
             a: p for a, p in self.risk.holders(contract).items() if not a.is_reserved and p.qty_lots
         }
@@ -357,9 +454,9 @@ class Exchange:
             settlement_price_micro_usd=settlement_price_micro_usd,
             positions=holders,
             timestamp_ns=self.stores.clock.now_ns(),
-            transfer_ids=self._transfer_ids(),
+            transfer_ids=ids,
         )
-        return self._commit(batch)
+        return self.commit(batch)
 
     def delist_fence(self, contract: ContractId) -> DelistFence:
         date = contract.date.value
@@ -370,10 +467,9 @@ class Exchange:
             resting_orders=self.stores.orders.resting_orders(contract),
         )
 
-    def delist(self, contract: ContractId) -> DelistFence:
-        fence = self.delist_fence(contract)
-        require_delistable(fence)
-        return fence
+    def delist(self, instrument: Instrument) -> Instrument:
+        require_delistable(self.delist_fence(instrument.contract))
+        return self.stores.products.mark_delisted(instrument.symbol, self.stores.clock.now_ns())
 
     # ------------------------------------------------------------------ invariants
 
@@ -394,3 +490,14 @@ class Exchange:
     def resume_matches_live(self) -> bool:
         rebuilt = RiskState.resume(self.ledger.scan_accounts(), self.ledger.scan_transfers())
         return rebuilt == self.risk
+
+    def book_matches_log(self) -> bool:
+        """The order log's resting orders are exactly the book's, with the same remainder."""
+        resting = [
+            o
+            for i in self.stores.products.list_instruments()
+            for o in self.stores.orders.resting_orders(i.contract)
+        ]
+        if {o.order_id for o in resting} != self.book.resting_ids():
+            return False
+        return all(self.book.remaining(o.order_id) == o.remaining_lots for o in resting)

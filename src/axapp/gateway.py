@@ -1,103 +1,217 @@
-"""The gateway use case: authenticate, resolve, authorize, audit.
+"""The gateway: authenticate, resolve the account, authorize, audit — in one place.
 
-Per request it does exactly one keyed read of the account and one of the
-``(user, account)`` grant: cost never depends on how many accounts a user can reach.
+Per decision it does one keyed read of the account and one of the ``(user, account)``
+grant (plus one of the key, for a key principal): cost never depends on how many accounts
+a user can reach. Every decision, allowed or denied, writes an audit record. ``run`` makes
+the decision and the request's effect one unit of work: the allowed decision's record
+commits with the effect; a denial's record commits alone before the caller sees it.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 
 from axapp.edge import resolve_account_id
 from axapp.stores import Stores
-from axdomain.api_keys import parse_token, verify_secret
+from axdomain.accounts import Account
+from axdomain.api_keys import TOKEN_PREFIX, parse_token, verify_secret
 from axdomain.audit import AuditRecord
-from axdomain.authorization import Decision, authorize
-from axdomain.errors import DomainError
-from axdomain.ids import AccountId, UserId
-from axdomain.membership import ApiKeyPrincipal, Principal
-from axdomain.permissions import Action
-from axdomain.ports import AccountRepository, ApiKeyRepository, AuditLog, Clock, GrantRepository
+from axdomain.authorization import Decision, DenyReason, authorize, authorize_operator
+from axdomain.cache import Session, SessionStore
+from axdomain.errors import DomainError, InvalidValue
+from axdomain.ids import AccountId
+from axdomain.membership import ApiKeyPrincipal, OperatorPrincipal, Principal, UserSession
+from axdomain.operators import OPERATOR_TOKEN_PREFIX
+from axdomain.permissions import Action, Permissions
+
+T = TypeVar("T")
+SESSION_TOKEN_PREFIX = "axs_"
+MAX_TOKEN_LEN = 600
 
 
 class AuthenticationError(DomainError):
-    """A token that does not name a live key with a matching secret."""
+    """Missing, unknown, revoked or expired credentials (HTTP 401)."""
+
+
+class AccessDenied(DomainError):
+    """``authorize`` said no. ``reason`` is what the client may see: a missing account, a
+    missing grant and another account's key all read ``NO_GRANT`` (HTTP 404)."""
+
+    def __init__(self, account_id: AccountId | None, reason: DenyReason) -> None:
+        self.reason = reason.client_reason
+        shown = "" if account_id is None else str(account_id)
+        super().__init__("account_id", shown, self.reason.value)
+
+
+def session_token_hash(token: str) -> str:
+    """Sessions are found by the SHA-256 of their bearer token; the token is never stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @attrs.frozen
-class Request:
-    request_id: str
-    principal: Principal
-    action: Action
-    account_id: AccountId | None = None
+class Authorized:
+    """What an allowed decision hands the effect: the account, and the deciding facts."""
 
-
-@attrs.frozen
-class GatewayDecision:
-    account_id: AccountId
+    account: Account
     decision: Decision
+
+    @property
+    def effective_permissions(self) -> Permissions:
+        """The grant, narrowed by the key scope for a key principal."""
+        grant = self.decision.grant.permissions if self.decision.grant else Permissions.NONE
+        scope = self.decision.key_scope
+        return grant if scope is None else grant & scope
 
 
 class Gateway:
-    def __init__(
-        self,
-        *,
-        accounts: AccountRepository,
-        grants: GrantRepository,
-        keys: ApiKeyRepository,
-        audit: AuditLog,
-        clock: Clock,
-        pepper: bytes,
-    ) -> None:
-        self._accounts = accounts
-        self._grants = grants
-        self._keys = keys
-        self._audit = audit
-        self._clock = clock
+    def __init__(self, stores: Stores, sessions: SessionStore, pepper: bytes) -> None:
+        self._stores = stores
+        self._sessions = sessions
         self._pepper = pepper
 
-    @classmethod
-    def over(cls, stores: Stores, pepper: bytes) -> Gateway:
-        return cls(
-            accounts=stores.accounts,
-            grants=stores.grants,
-            keys=stores.keys,
-            audit=stores.audit,
-            clock=stores.clock,
-            pepper=pepper,
-        )
+    # ------------------------------------------------------------------ authentication
 
-    def authenticate_key(self, token: str) -> ApiKeyPrincipal:
-        parsed = parse_token(token)
-        key = self._keys.get_key(parsed.key_id)
+    def authenticate(self, token: object, client_address: str | None = None) -> Principal:
+        """A bearer token to its principal; anything short of a live credential is refused
+        with one error that does not say which part failed."""
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LEN:
+            raise AuthenticationError("authorization", "<redacted>", "missing or malformed")
+        if token.startswith(SESSION_TOKEN_PREFIX):
+            return self._session(token)
+        prefix = OPERATOR_TOKEN_PREFIX if token.startswith(OPERATOR_TOKEN_PREFIX) else TOKEN_PREFIX
+        try:
+            parsed = parse_token(token, prefix)
+        except DomainError:
+            raise AuthenticationError("authorization", "<redacted>", "malformed token") from None
+        if prefix == OPERATOR_TOKEN_PREFIX:
+            operator = self._stores.operators.get_operator(parsed.key_id)
+            if operator is None or operator.is_revoked:
+                raise _unknown()
+            if not _same_digest(operator.secret_hash, parsed.secret, self._pepper):
+                raise _unknown()
+            return operator.principal()
+        key = self._stores.keys.get_key(parsed.key_id)
         if key is None or not verify_secret(key, parsed.secret, self._pepper):
-            raise AuthenticationError("api_key", f"{parsed.key_id:016x}", "unknown or revoked key")
-        return key.principal()
+            raise _unknown()
+        if not key.usable(self._stores.clock.now_ns(), client_address):
+            raise _unknown()
+        return key.principal(client_address)
 
-    def decide(self, request: Request) -> GatewayDecision:
-        """Authorize one request on one account and write its audit record."""
-        account_id = resolve_account_id(request.principal, request.account_id)
-        account = self._accounts.get_account(account_id)
-        grant = self._grants.get_grant(request.principal.user_id, account_id)
-        decision = authorize(request.principal, account, request.action, grant)
-        key_id = (
-            request.principal.key_id if isinstance(request.principal, ApiKeyPrincipal) else None
-        )
-        self._audit.append(
+    def _session(self, token: str) -> UserSession:
+        session = self._sessions.get(session_token_hash(token))
+        if session is None or session.expires_at_ns <= self._stores.clock.now_ns():
+            raise _unknown()
+        return UserSession(session.user_id)
+
+    def open_session(self, session: Session) -> None:
+        self._sessions.create(session)
+
+    def _live_key_principal(self, principal: ApiKeyPrincipal) -> ApiKeyPrincipal:
+        """Re-read the key: a principal built before a revocation or expiry fails now."""
+        key = self._stores.keys.get_key(principal.key_id)
+        now_ns = self._stores.clock.now_ns()
+        if key is None or not key.usable(now_ns, principal.client_address):
+            raise _unknown()
+        return key.principal(principal.client_address)
+
+    # ------------------------------------------------------------------ decisions
+
+    def decide(
+        self, principal: Principal, action: Action, account_id: AccountId | None, request_id: str
+    ) -> tuple[Account | None, Decision, AccountId]:
+        """Authorize one action on one account and append its audit record."""
+        if isinstance(principal, ApiKeyPrincipal):
+            principal = self._live_key_principal(principal)
+        if isinstance(principal, OperatorPrincipal):
+            if account_id is None:
+                raise InvalidValue("account_id", None, "an operator names the account")
+            resolved, grant = account_id, None
+        else:
+            resolved = resolve_account_id(principal, account_id)
+            grant = self._stores.grants.get_grant(principal.user_id, resolved)
+        account = self._stores.accounts.get_account(resolved)
+        decision = authorize(principal, account, action, grant)
+        self._audit(principal, resolved, action, decision, request_id)
+        return account, decision, resolved
+
+    def _audit(
+        self,
+        principal: Principal,
+        account_id: AccountId | None,
+        action: Action,
+        decision: Decision,
+        request_id: str,
+    ) -> None:
+        self._stores.audit.append(
             AuditRecord.of(
-                request_id=request.request_id,
-                at_ns=self._clock.now_ns(),
-                actor_user_id=request.principal.user_id,
+                request_id=request_id,
+                at_ns=self._stores.clock.now_ns(),
+                principal=principal,
                 account_id=account_id,
-                action=request.action,
+                action=action,
                 decision=decision,
-                key_id=key_id,
             )
         )
-        return GatewayDecision(account_id, decision)
 
-    def whoami_accounts(self, user_id: UserId) -> list[AccountId]:
-        """The user's accounts: those where the user holds ``can_list`` (ids only, no money)."""
-        return [
-            g.account_id for g in self._grants.grants_for_user(user_id) if g.permissions.can_list
-        ]
+    def new_request_id(self) -> str:
+        return f"req-{self._stores.ids.new_id():016x}"
+
+    def run(
+        self,
+        principal: Principal,
+        action: Action,
+        account_id: AccountId | None,
+        effect: Callable[[Authorized], T],
+        *,
+        request_id: str | None = None,
+    ) -> T:
+        """Decide, then run ``effect`` on the authorized account in one unit of work.
+
+        A denial commits its audit record and raises ``AccessDenied``; an effect that raises
+        rolls back everything it wrote, and the allowed decision is audited again on its
+        own so the trail still shows it.
+        """
+        rid = request_id or self.new_request_id()
+        uow = self._stores.uow
+        denied: tuple[AccountId | None, DenyReason] | None = None
+        try:
+            with uow.transaction():
+                account, decision, resolved = self.decide(principal, action, account_id, rid)
+                if not decision.allowed or account is None:
+                    denied = (account_id if account_id is not None else resolved, decision.reason)
+                else:
+                    return effect(Authorized(account, decision))
+        except AuthenticationError:
+            raise
+        except Exception:
+            if denied is None:
+                with uow.transaction():
+                    self.decide(principal, action, account_id, rid)
+            raise
+        raise AccessDenied(*denied)
+
+    def run_operator(self, principal: Principal, action: Action, effect: Callable[[], T]) -> T:
+        """An exchange-wide operator action (no account): decided, audited, one unit."""
+        rid = self.new_request_id()
+        decision = authorize_operator(principal, action)
+        with self._stores.uow.transaction():
+            self._audit(principal, None, action, decision, rid)
+            if decision.allowed:
+                return effect()
+        raise AccessDenied(None, decision.reason)
+
+
+def _unknown() -> AuthenticationError:
+    return AuthenticationError("authorization", "<redacted>", "unknown, revoked or expired")
+
+
+def _same_digest(stored: bytes, secret: bytes, pepper: bytes) -> bool:
+    import hmac
+
+    from axdomain.api_keys import hash_secret
+
+    return hmac.compare_digest(stored, hash_secret(secret, pepper))

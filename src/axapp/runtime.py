@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import attrs
 
 from axadapters.ledger_twin import LedgerTwin
-from axadapters.memory.cache import MemoryRiskSnapshotCache
+from axadapters.memory.cache import MemoryRiskSnapshotCache, MemorySessionStore
 from axadapters.sql.stores import SqlStores, open_sql_stores
 from axadapters.system import OsSecretSource, SystemClock, UlidIdGenerator
 from axapp.config import Config
 from axapp.stores import Stores
-from axdomain.cache import RiskSnapshotCache
+from axdomain.cache import RiskSnapshotCache, SessionStore
 from axdomain.ledger.port import LedgerPort
 
 
@@ -25,6 +25,7 @@ class Runtime:
     sql: SqlStores
     ledger: LedgerPort
     risk_cache: RiskSnapshotCache
+    sessions: SessionStore
 
 
 def _open_ledger(config: Config) -> LedgerPort:
@@ -39,12 +40,13 @@ def _open_ledger(config: Config) -> LedgerPort:
     return LedgerTwin.open(config.ledger_journal_path)
 
 
-def _open_cache(config: Config, clock: SystemClock) -> RiskSnapshotCache:
+def _open_cache(config: Config, clock: SystemClock) -> tuple[RiskSnapshotCache, SessionStore]:
     if config.redis_url:
         from axadapters.redis import open_redis
 
-        return open_redis(config.redis_url).risk_cache
-    return MemoryRiskSnapshotCache(clock)
+        redis_stores = open_redis(config.redis_url)
+        return redis_stores.risk_cache, redis_stores.sessions
+    return MemoryRiskSnapshotCache(clock), MemorySessionStore(clock)
 
 
 @contextlib.contextmanager
@@ -60,13 +62,20 @@ def open_runtime(config: Config) -> Iterator[Runtime]:
         keys=sql.api_keys,
         audit=sql.audit,
         orders=sql.orders,
+        products=sql.products,
+        sequences=sql.sequences,
+        operators=sql.operators,
+        fills=sql.fills,
+        idempotency=sql.idempotency,
+        uow=sql.uow,
         clock=clock,
         ids=UlidIdGenerator(),
         secrets=OsSecretSource(),
     )
     ledger = _open_ledger(config)
     try:
-        yield Runtime(config, stores, sql, ledger, _open_cache(config, clock))
+        risk_cache, sessions = _open_cache(config, clock)
+        yield Runtime(config, stores, sql, ledger, risk_cache, sessions)
     finally:
         close = getattr(ledger, "close", None)
         if callable(close):

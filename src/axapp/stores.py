@@ -1,22 +1,34 @@
-"""The composition root's bundle of ports, and its all-in-memory flavour."""
+"""The bundle of ports the composition root hands to the use cases, and its all-in-memory
+flavour (tests, property machines)."""
 
 from __future__ import annotations
 
 import attrs
 
 from axadapters.memory.audit import MemoryAuditLog
+from axadapters.memory.fills import MemoryFills, MemoryIdempotency
 from axadapters.memory.identity import MemoryAccounts, MemoryApiKeys, MemoryGrants, MemoryUsers
+from axadapters.memory.operators import MemoryOperators
 from axadapters.memory.orders import MemoryOrders
+from axadapters.memory.products import MemoryProducts
+from axadapters.memory.sequences import MemorySequences
+from axadapters.memory.uow import MemoryUnitOfWork
 from axadapters.system import OsSecretSource, SystemClock, UlidIdGenerator
 from axdomain.ports import (
     AccountRepository,
     ApiKeyRepository,
     AuditLog,
     Clock,
+    FillRepository,
     GrantRepository,
+    IdempotencyStore,
     IdGenerator,
+    OperatorRepository,
     OrderRepository,
+    ProductRepository,
     SecretSource,
+    SequenceAllocator,
+    UnitOfWork,
     UserRepository,
 )
 
@@ -29,20 +41,35 @@ class Stores:
     keys: ApiKeyRepository
     audit: AuditLog
     orders: OrderRepository
+    products: ProductRepository
+    sequences: SequenceAllocator
+    operators: OperatorRepository
+    fills: FillRepository
+    idempotency: IdempotencyStore
+    uow: UnitOfWork
     clock: Clock
     ids: IdGenerator
     secrets: SecretSource
 
 
-def memory_stores() -> Stores:
+def memory_stores(clock: Clock | None = None) -> Stores:
+    parts = {
+        "users": MemoryUsers(),
+        "accounts": MemoryAccounts(),
+        "grants": MemoryGrants(),
+        "keys": MemoryApiKeys(),
+        "audit": MemoryAuditLog(),
+        "orders": MemoryOrders(),
+        "products": MemoryProducts(),
+        "sequences": MemorySequences(),
+        "operators": MemoryOperators(),
+        "fills": MemoryFills(),
+        "idempotency": MemoryIdempotency(),
+    }
     return Stores(
-        users=MemoryUsers(),
-        accounts=MemoryAccounts(),
-        grants=MemoryGrants(),
-        keys=MemoryApiKeys(),
-        audit=MemoryAuditLog(),
-        orders=MemoryOrders(),
-        clock=SystemClock(),
+        **parts,  # type: ignore[arg-type]
+        uow=MemoryUnitOfWork(list(parts.values())),
+        clock=clock or SystemClock(),
         ids=UlidIdGenerator(),
         secrets=OsSecretSource(),
     )

@@ -38,13 +38,27 @@ class ApiKeyPrincipal:
     """A request signed with an API key: bound to one account and a scope.
 
     ``account_id`` is already resolved: a legacy key without an account is read as
-    scoped to its user's default account before it becomes a principal.
+    scoped to its user's default account before it becomes a principal. The gateway
+    re-reads the key on every decision, so a principal built before a revocation or an
+    expiry stops working at once; ``client_address`` is the request's, checked against the
+    key's network allow-list at that re-read.
     """
 
     key_id: int
     user_id: UserId
     account_id: AccountId
     scope: Permissions
+    client_address: str | None = None
 
 
-Principal = UserSession | ApiKeyPrincipal
+@attrs.frozen
+class OperatorPrincipal:
+    """Exchange staff: does what no customer grant covers (onboarding, deposits from
+    custody, flags, listing, funding, settlement, delisting, the audit trail)."""
+
+    operator_id: int
+    name: str
+
+
+CustomerPrincipal = UserSession | ApiKeyPrincipal
+Principal = UserSession | ApiKeyPrincipal | OperatorPrincipal

@@ -64,3 +64,33 @@ class Order:
     created_at_ns: int
     status: OrderStatus = OrderStatus.OPEN
     reduce_only: bool = False
+    filled_lots: int = 0
+    # Why an order ended without filling completely (e.g. the ledger refused its fill).
+    status_reason: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        require_range("filled_lots", self.filled_lots, 0, self.qty_lots)
+
+    @property
+    def remaining_lots(self) -> int:
+        return self.qty_lots - self.filled_lots
+
+
+@attrs.frozen
+class Fill:
+    """One side of one committed fill, as its order's account sees it.
+
+    Keyed by ``(order_id, qty_transfer_id)``: the ledger's qty transfer is the fact, this
+    row its projection for reads (written idempotently).
+    """
+
+    order_id: int
+    qty_transfer_id: int
+    account_id: AccountId
+    contract: ContractId
+    side: Side
+    qty_lots: int
+    price_micro_usd: int
+    fee_micro_usd: int
+    is_maker: bool
+    at_ns: int

@@ -8,15 +8,19 @@ one suite per port that every adapter must pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from axdomain.accounts import Account
 from axdomain.api_keys import ApiKey
 from axdomain.audit import AuditRecord
 from axdomain.contracts import ContractId, ProductId
+from axdomain.idempotency import IdempotencyRecord
 from axdomain.ids import AccountId, UserId
 from axdomain.membership import Grant, User
-from axdomain.orders import Order, OrderStatus
+from axdomain.operators import Operator
+from axdomain.orders import Fill, Order, OrderStatus
+from axdomain.paging import Page
 from axdomain.products import Instrument, Product
 
 
@@ -102,7 +106,17 @@ class OrderRepository(Protocol):
     def set_status(self, order_id: int, status: OrderStatus) -> None:
         """Raises ``NotFound`` for an unknown order."""
 
+    def update_order(self, order: Order) -> None:
+        """Replace the mutable facts (status, filled lots, reason); ``NotFound`` if unknown."""
+
     def resting_orders(self, contract: ContractId) -> Sequence[Order]: ...
+
+    def resting_orders_for_account(self, account_id: AccountId) -> Sequence[Order]: ...
+
+    def orders_for_account(
+        self, account_id: AccountId, *, status: OrderStatus | None, after: int, limit: int
+    ) -> Page[Order]:
+        """One account's orders in placement order, after position ``after``."""
 
     def all_orders(self) -> Sequence[Order]:
         """In insertion order."""
@@ -131,6 +145,9 @@ class ProductRepository(Protocol):
     def set_expiration(self, symbol: str, expiration_ns: int | None) -> Instrument:
         """Adjust the expiry only; the symbol's contract never changes."""
 
+    def mark_delisted(self, symbol: str, at_ns: int) -> Instrument:
+        """Record that the delist fence passed (idempotent: keeps the first time)."""
+
     def list_instruments(self) -> Sequence[Instrument]: ...
 
 
@@ -142,3 +159,39 @@ class SequenceAllocator(Protocol):
 
     def last_allocated(self, account_id: AccountId) -> int:
         """0 when nothing was allocated yet."""
+
+
+class OperatorRepository(Protocol):
+    def add_operator(self, operator: Operator) -> None:
+        """Raises ``Conflict`` on a duplicate id or name."""
+
+    def get_operator(self, operator_id: int) -> Operator | None: ...
+
+    def find_operator(self, name: str) -> Operator | None: ...
+
+    def revoke_operator(self, name: str, at_ns: int) -> bool:
+        """Mark revoked (keeps the first time); False if there is no such operator."""
+
+
+class FillRepository(Protocol):
+    def add_fill(self, fill: Fill) -> None:
+        """Idempotent on ``(order_id, qty_transfer_id)``: a replayed fill is not added twice."""
+
+    def fills_for_account(self, account_id: AccountId, *, after: int, limit: int) -> Page[Fill]: ...
+
+
+class IdempotencyStore(Protocol):
+    def get(self, account_id: AccountId, idempotency_key: str) -> IdempotencyRecord | None: ...
+
+    def put(self, record: IdempotencyRecord) -> None:
+        """Raises ``Conflict`` when ``(account_id, idempotency_key)`` is already recorded."""
+
+
+class UnitOfWork(Protocol):
+    """The transaction boundary of one request over the SQL-side stores.
+
+    ``with uow.transaction(): ...`` commits on a clean exit and rolls back on an exception;
+    nested calls join the outer transaction.
+    """
+
+    def transaction(self) -> AbstractContextManager[None]: ...

@@ -57,6 +57,8 @@ class Instrument:
     symbol: str = attrs.field(validator=lambda _, a, v: require_text(a.name, v, MAX_SYMBOL_LEN))
     contract: ContractId = attrs.field(validator=_tradable_contract)
     expiration_ns: int | None = attrs.field(default=None, validator=_optional_time_ns)
+    # Set once the delist fence passed; a delisted instrument takes no orders again.
+    delisted_at_ns: int | None = attrs.field(default=None, validator=_optional_time_ns)
 
     def __attrs_post_init__(self) -> None:
         if self.contract.is_perp and self.expiration_ns is not None:

@@ -26,6 +26,7 @@ from axdomain import (
     User,
     UserId,
 )
+from axdomain.membership import ApiKeyPrincipal, OperatorPrincipal, Principal, UserSession
 from axdomain.accounts import AccountLimits, FeeSchedule
 from axdomain.ports import (
     AccountRepository,
@@ -206,15 +207,45 @@ class AuditContract:
         raise NotImplementedError
 
     def record(self, n: int, account: AccountId, decision: Decision) -> AuditRecord:
+        principal: Principal = (
+            UserSession(ALICE) if n % 2 else ApiKeyPrincipal(n, ALICE, account, Permissions.TRADER)
+        )
         return AuditRecord.of(
             request_id=f"req-{n}",
             at_ns=1000 + n,
-            actor_user_id=ALICE,
+            principal=principal,
             account_id=account,
             action=Action.TRADE,
             decision=decision,
-            key_id=None if n % 2 else n,
         )
+
+    def test_operator_records_and_exchange_wide_records_round_trip(self) -> None:
+        audit = self.make_audit()
+        operator = OperatorPrincipal(77, "ops")
+        allowed = Decision(True, DenyReason.ALLOWED)
+        records = [
+            AuditRecord.of(
+                request_id="op-1",
+                at_ns=5,
+                principal=operator,
+                account_id=SECOND,
+                action=Action.SET_FLAGS,
+                decision=allowed,
+            ),
+            AuditRecord.of(
+                request_id="op-2",
+                at_ns=6,
+                principal=operator,
+                account_id=None,
+                action=Action.LIST_PRODUCT,
+                decision=allowed,
+            ),
+        ]
+        for record in records:
+            audit.append(record)
+        assert list(audit.all_records()) == records
+        assert records[0].actor_operator_id == 77 and records[0].actor_user_id is None
+        assert list(audit.records_for_account(SECOND)) == [records[0]]
 
     def test_records_come_back_in_append_order_per_account(self) -> None:
         audit = self.make_audit()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from axadapters.sql import SqlStores
 from axadapters.sql.orders import add_order_in
 from axadapters.sql.sequences import allocate_in
+from axdomain.orders import OrderStatus
 from axdomain import AccountId
 from tests.contract.sql_support import PostgresDatabases
 from tests.contract.suite_orders import ACCOUNT_A, ACCOUNT_B, order
@@ -121,13 +122,18 @@ def test_client_order_id_unique_per_account_in_the_database(
     with engine.begin() as connection:
         add_order_in(connection, order(1, ACCOUNT_A, "same"))
     with (
-        pytest.raises(IntegrityError, match="uq_orders_account_client_order_id"),
+        pytest.raises(IntegrityError, match="uq_orders_account_open_client_order_id"),
         engine.begin() as connection,
     ):
         add_order_in(connection, order(2, ACCOUNT_A, "same"))
     with engine.begin() as connection:
         add_order_in(connection, order(3, ACCOUNT_B, "same"))
     assert [o.order_id for o in stores.orders.all_orders()] == [1, 3]
+    # Only open orders hold their client order id: once closed it may be reused.
+    stores.orders.set_status(1, OrderStatus.CANCELLED)
+    with engine.begin() as connection:
+        add_order_in(connection, order(4, ACCOUNT_A, "same"))
+    assert [o.order_id for o in stores.orders.all_orders()] == [1, 3, 4]
 
 
 @pytest.mark.parametrize(
@@ -155,9 +161,9 @@ def test_app_role_may_read_and_insert_products_only(
                 "INSERT INTO orders (order_id, account_id, user_id, "
                 "client_order_id, contract_id, side, qty_lots, "
                 "limit_price_micro_usd, time_in_force, created_at_ns, status, "
-                "reduce_only) VALUES ('0000000000000001', '0000000000000001', "
-                "'0000000000010000', 'c', 1001, 'buy', 1, 1, 'gtc', 1, 'open', "
-                "false)"
+                "reduce_only, filled_lots) VALUES ('0000000000000001', "
+                "'0000000000000001', '0000000000010000', 'c', 1001, 'buy', 1, 1, 'gtc', 1, "
+                "'open', false, 0)"
             )
         )
     with pytest.raises(ProgrammingError, match="permission denied"), engine.begin() as connection:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import SqlStores
 from axadapters.sql.engine import create_sql_engine, normalize_url
-from axadapters.sql.migrate import current_revision, upgrade
+from axadapters.sql.migrate import current_revision, head_revision, upgrade
 from axadapters.sql.schema import metadata
 from axadapters.sql.sequences import allocate_in
 from axdomain import AccountId, InvalidValue
@@ -95,7 +95,7 @@ def _schema_drift(engine: Engine) -> list[object]:
 
 def test_migrated_sqlite_schema_matches_schema_module(stores: SqlStores) -> None:
     assert _schema_drift(stores.engine) == []
-    assert current_revision(stores.engine) == "0001"
+    assert current_revision(stores.engine) == head_revision()
 
 
 @pytest.mark.postgres
@@ -104,7 +104,7 @@ def test_migrated_postgres_schema_matches_schema_module(
 ) -> None:
     engine = postgres_databases.engine(postgres_databases.new_url())
     assert _schema_drift(engine) == []
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision()
 
 
 def test_upgrade_is_idempotent_on_an_existing_file(tmp_path: object) -> None:
@@ -113,7 +113,7 @@ def test_upgrade_is_idempotent_on_an_existing_file(tmp_path: object) -> None:
         assert current_revision(engine) is None
         upgrade(engine)
         upgrade(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 

@@ -74,7 +74,8 @@ def test_ulid_text_order_matches_numeric_order(a: int, b: int) -> None:
 def test_no_grant_denies_every_action(user: UserId, account: Account, action: Action) -> None:
     decision = authorize(UserSession(user), account, action, None)
     assert not decision.allowed
-    assert decision.reason is DenyReason.NO_GRANT
+    expected = DenyReason.NOT_PERMITTED if action.is_operator_action else DenyReason.NO_GRANT
+    assert decision.reason is expected
 
 
 @given(user_ids, accounts(), actions, permissions, st.sampled_from(Permissions.FLAG_NAMES))
@@ -107,8 +108,10 @@ def test_a_key_never_acts_on_another_account(
     decision = authorize(
         key, account, action, Grant(user, account.account_id, Permissions.FULL_ACCESS)
     )
-    if key_account != account.account_id:
-        assert decision.reason is DenyReason.KEY_SCOPE
+    if action.is_operator_action:
+        assert decision.reason is DenyReason.NOT_PERMITTED
+    elif key_account != account.account_id:
+        assert decision.reason is DenyReason.NO_GRANT
     else:
         assert decision.reason is not DenyReason.KEY_SCOPE
 

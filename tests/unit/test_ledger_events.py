@@ -32,6 +32,7 @@ def transfers() -> list[Transfer]:
     for index in range(3):
         assert world.deposit(index, 10**9) == []
     assert world.withdraw(0, 5) == []
+    assert world.transfer(1, 2, 7) == []
     assert world.fill(0, 1, 10, 1_000_000) == []
     assert world.fill(1, 0, 4, 900_000) == []
     assert world.fill(0, 2, 3, 1_000_000, DATED) == []
@@ -141,6 +142,6 @@ def test_split_chains_follows_linked_flags(transfers: list[Transfer]) -> None:
     chains = list(split_chains(transfers))
     assert sum(len(c) for c in chains) == len(transfers)
     assert all(not (c[-1].flags & TransferFlags.LINKED) for c in chains)
-    assert len(chains) == 3 + 1 + 3 + 1 + 1
+    assert len(chains) == 3 + 1 + 1 + 3 + 1 + 1  # deposits, withdrawal, transfer, fills, ...
     with pytest.raises(TransferDecodeError):
         list(split_chains([attrs.evolve(transfers[0], flags=TransferFlags.LINKED)]))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from axdomain.contracts import ContractId, ProductId
 from axdomain.errors import Conflict, InvalidValue, NotFound
 from axdomain.products import Instrument, Product
@@ -80,6 +82,15 @@ class MemoryProducts:
         updated = current.with_expiration(expiration_ns)
         self._instruments[symbol] = updated
         return updated
+
+    def mark_delisted(self, symbol: str, at_ns: int) -> Instrument:
+        current = self._instruments.get(symbol)
+        if current is None:
+            raise NotFound("symbol", symbol, "no such instrument")
+        if current.delisted_at_ns is None:
+            current = attrs.evolve(current, delisted_at_ns=at_ns)
+            self._instruments[symbol] = current
+        return current
 
     def list_instruments(self) -> Sequence[Instrument]:
         """In symbol order."""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import schema
 from axadapters.sql._support import from_hex64, hex64, upsert
+from axadapters.sql.tx import begin, connect
 from axdomain.account_records import (
     CurrentBalance,
     DepositAddress,
@@ -35,12 +36,12 @@ class _AccountKeyed:
         self._engine = engine
 
     def _put(self, values: dict[str, Any]) -> None:
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             upsert(connection, self.table, values, ("account_id",))
 
     def _get(self, account_id: AccountId) -> RowMapping | None:
         query = select(self.table).where(self.table.c.account_id == hex64(account_id.value))
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return connection.execute(query).mappings().first()
 
 
@@ -126,7 +127,7 @@ class SqlDepositAddresses:
             "created_at_ns": address.created_at_ns,
         }
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 connection.execute(schema.blockchain_deposit_addresses.insert().values(row))
         except IntegrityError as error:
             key = (address.account_id, address.blockchain, address.asset)
@@ -144,7 +145,7 @@ class SqlDepositAddresses:
             table.c.blockchain == blockchain,
             table.c.asset == asset,
         )
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else _address(row)
 
@@ -155,7 +156,7 @@ class SqlDepositAddresses:
             .where(table.c.account_id == hex64(account_id.value))
             .order_by(table.c.blockchain, table.c.asset)
         )
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return [_address(row) for row in connection.execute(query).mappings()]
 
 
@@ -172,7 +173,7 @@ class SqlLeaderboard:
             "score": entry.score,
         }
         key = ("metric", "cadence", "period_start_ns", "account_id")
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             upsert(connection, schema.leaderboard, row, key)
 
     def top(
@@ -190,7 +191,7 @@ class SqlLeaderboard:
             .order_by(table.c.score.desc(), table.c.account_id)
             .limit(count)
         )
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return [
                 LeaderboardEntry(
                     row["metric"],

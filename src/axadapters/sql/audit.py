@@ -14,6 +14,7 @@ from axadapters.sql._support import (
     optional_flags_from_row,
     optional_flags_to_columns,
 )
+from axadapters.sql.tx import begin, connect
 from axdomain.audit import AuditRecord
 from axdomain.authorization import DenyReason
 from axdomain.ids import AccountId, UserId
@@ -29,8 +30,11 @@ def _row(record: AuditRecord) -> dict[str, Any]:
     return {
         "request_id": record.request_id,
         "at_ns": record.at_ns,
-        "actor_user_id": hex64(record.actor_user_id.value),
-        "account_id": hex64(record.account_id.value),
+        "actor_user_id": _optional_hex(record.actor_user_id),
+        "actor_operator_id": None
+        if record.actor_operator_id is None
+        else hex64(record.actor_operator_id),
+        "account_id": _optional_hex(record.account_id),
         "action": record.action.value,
         "allowed": record.allowed,
         "reason": record.reason.value,
@@ -40,13 +44,19 @@ def _row(record: AuditRecord) -> dict[str, Any]:
     }
 
 
+def _optional_hex(value: UserId | AccountId | None) -> str | None:
+    return None if value is None else hex64(value.value)
+
+
 def _record(row: RowMapping) -> AuditRecord:
     key_id = row["key_id"]
+    actor, account, operator = row["actor_user_id"], row["account_id"], row["actor_operator_id"]
     return AuditRecord(
         request_id=row["request_id"],
         at_ns=row["at_ns"],
-        actor_user_id=UserId(from_hex64(row["actor_user_id"])),
-        account_id=AccountId(from_hex64(row["account_id"])),
+        actor_user_id=None if actor is None else UserId(from_hex64(actor)),
+        account_id=None if account is None else AccountId(from_hex64(account)),
+        actor_operator_id=None if operator is None else from_hex64(operator),
         action=Action(row["action"]),
         allowed=bool(row["allowed"]),
         reason=DenyReason(row["reason"]),
@@ -61,7 +71,7 @@ class SqlAuditLog:
         self._engine = engine
 
     def append(self, record: AuditRecord) -> None:
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             append_in(connection, record)
 
     def records_for_account(self, account_id: AccountId) -> Sequence[AuditRecord]:
@@ -69,11 +79,11 @@ class SqlAuditLog:
         query = (
             select(table).where(table.c.account_id == hex64(account_id.value)).order_by(table.c.seq)
         )
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
 
     def all_records(self) -> Sequence[AuditRecord]:
         table = schema.audit_log
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             rows = connection.execute(select(table).order_by(table.c.seq)).mappings()
             return [_record(row) for row in rows]

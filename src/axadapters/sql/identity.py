@@ -21,6 +21,7 @@ from axadapters.sql._support import (
     hex64,
     upsert,
 )
+from axadapters.sql.tx import begin, connect
 from axdomain.accounts import Account, AccountKind, AccountLimits, FeeSchedule
 from axdomain.api_keys import ApiKey
 from axdomain.errors import Conflict, NotFound
@@ -39,7 +40,7 @@ class SqlUsers:
             "created_at_ns": user.created_at_ns,
         }
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 connection.execute(schema.users.insert().values(row))
         except IntegrityError as error:
             if self.get_user(user.user_id) is not None:
@@ -48,7 +49,7 @@ class SqlUsers:
 
     def get_user(self, user_id: UserId) -> User | None:
         query = select(schema.users).where(schema.users.c.user_id == hex64(user_id.value))
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             row = connection.execute(query).mappings().first()
         if row is None:
             return None
@@ -110,7 +111,7 @@ class SqlAccounts:
 
     def add_account(self, account: Account) -> None:
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 connection.execute(schema.trading_accounts.insert().values(_account_row(account)))
         except IntegrityError as error:
             if self.get_account(account.account_id) is not None:
@@ -121,19 +122,19 @@ class SqlAccounts:
 
     def _name_taken(self, name: str) -> bool:
         accounts = schema.trading_accounts
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             query = select(exists().where(accounts.c.name == name))
             return bool(connection.execute(query).scalar())
 
     def get_account(self, account_id: AccountId) -> Account | None:
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return get_account_in(connection, account_id)
 
     def update_account(self, account: Account) -> None:
         accounts = schema.trading_accounts
         row = _account_row(account)
         key = accounts.c.account_id == row["account_id"]
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             current = (
                 connection.execute(select(accounts).where(key).with_for_update()).mappings().first()
             )
@@ -146,7 +147,7 @@ class SqlAccounts:
 
     def list_accounts(self) -> Sequence[Account]:
         accounts = schema.trading_accounts
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             rows = connection.execute(select(accounts).order_by(accounts.c.account_id)).mappings()
             return [account_from_row(row) for row in rows]
 
@@ -180,7 +181,7 @@ class SqlGrants:
             **flags_to_columns(grant.permissions),
         }
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 upsert(connection, schema.account_permissions, row, ("user_id", "account_id"))
         except IntegrityError as error:
             raise NotFound(
@@ -188,12 +189,12 @@ class SqlGrants:
             ) from error
 
     def get_grant(self, user_id: UserId, account_id: AccountId) -> Grant | None:
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return get_grant_in(connection, user_id, account_id)
 
     def revoke_grant(self, user_id: UserId, account_id: AccountId) -> bool:
         table = schema.account_permissions
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             result = connection.execute(
                 delete(table).where(
                     table.c.user_id == hex64(user_id.value),
@@ -221,7 +222,7 @@ class SqlGrants:
         return self._many(query)
 
     def _many(self, query: Any) -> list[Grant]:
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return [grant_from_row(row) for row in connection.execute(query).mappings()]
 
 
@@ -243,9 +244,11 @@ class SqlApiKeys:
             "secret_hash": key.secret_hash.hex(),
             "created_at_ns": key.created_at_ns,
             "revoked_at_ns": key.revoked_at_ns,
+            "expires_at_ns": key.expires_at_ns,
+            "allowed_cidrs": ",".join(key.allowed_cidrs) or None,
         }
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 connection.execute(schema.api_keys.insert().values(row))
         except IntegrityError as error:
             if self.get_key(key.key_id) is not None:
@@ -254,7 +257,7 @@ class SqlApiKeys:
 
     def get_key(self, key_id: int) -> ApiKey | None:
         table = schema.api_keys
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             query = select(table).where(table.c.key_id == hex64(key_id))
             row = connection.execute(query).mappings().first()
         return None if row is None else _key_from_row(row)
@@ -262,7 +265,7 @@ class SqlApiKeys:
     def revoke_key(self, key_id: int, at_ns: int) -> bool:
         table = schema.api_keys
         key = table.c.key_id == hex64(key_id)
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             connection.execute(
                 update(table)
                 .where(key, table.c.revoked_at_ns.is_(None))
@@ -275,7 +278,7 @@ class SqlApiKeys:
         query = (
             select(table).where(table.c.user_id == hex64(user_id.value)).order_by(table.c.key_id)
         )
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return [_key_from_row(row) for row in connection.execute(query).mappings()]
 
 
@@ -288,4 +291,6 @@ def _key_from_row(row: RowMapping) -> ApiKey:
         secret_hash=bytes.fromhex(row["secret_hash"]),
         created_at_ns=row["created_at_ns"],
         revoked_at_ns=row["revoked_at_ns"],
+        expires_at_ns=row["expires_at_ns"],
+        allowed_cidrs=tuple(row["allowed_cidrs"].split(",")) if row["allowed_cidrs"] else (),
     )

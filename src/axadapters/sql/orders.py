@@ -10,10 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import schema
 from axadapters.sql._support import from_hex64, hex64
+from axadapters.sql.tx import begin, connect
 from axdomain.contracts import ContractId
 from axdomain.errors import Conflict, NotFound
 from axdomain.ids import AccountId, UserId
 from axdomain.orders import Order, OrderStatus, Side, TimeInForce
+from axdomain.paging import Page, page_of
 
 
 def add_order_in(connection: Connection, order: Order) -> None:
@@ -35,6 +37,8 @@ def _row(order: Order) -> dict[str, Any]:
         "created_at_ns": order.created_at_ns,
         "status": order.status.value,
         "reduce_only": order.reduce_only,
+        "filled_lots": order.filled_lots,
+        "status_reason": order.status_reason,
     }
 
 
@@ -52,6 +56,8 @@ def _order(row: RowMapping) -> Order:
         created_at_ns=row["created_at_ns"],
         status=OrderStatus(row["status"]),
         reduce_only=bool(row["reduce_only"]),
+        filled_lots=row["filled_lots"],
+        status_reason=row["status_reason"],
     )
 
 
@@ -61,7 +67,7 @@ class SqlOrders:
 
     def add_order(self, order: Order) -> None:
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 add_order_in(connection, order)
         except IntegrityError as error:
             if self.get_order(order.order_id) is not None:
@@ -74,21 +80,69 @@ class SqlOrders:
         return self._one(schema.orders.c.order_id == hex64(order_id))
 
     def get_by_client_order_id(self, account_id: AccountId, client_order_id: str) -> Order | None:
+        """The open order with this id if there is one, else the latest that used it."""
         table = schema.orders
-        return self._one(
-            (table.c.account_id == hex64(account_id.value))
-            & (table.c.client_order_id == client_order_id)
+        query = (
+            select(table)
+            .where(
+                table.c.account_id == hex64(account_id.value),
+                table.c.client_order_id == client_order_id,
+            )
+            .order_by((table.c.status == OrderStatus.OPEN.value).desc(), table.c.seq.desc())
+            .limit(1)
         )
+        with connect(self._engine) as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else _order(row)
 
     def _one(self, condition: Any) -> Order | None:
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             row = connection.execute(select(schema.orders).where(condition)).mappings().first()
         return None if row is None else _order(row)
+
+    def update_order(self, order: Order) -> None:
+        table = schema.orders
+        key = table.c.order_id == hex64(order.order_id)
+        values = {
+            "status": order.status.value,
+            "filled_lots": order.filled_lots,
+            "status_reason": order.status_reason,
+        }
+        with begin(self._engine) as connection:
+            if connection.execute(update(table).where(key).values(values)).rowcount == 0:
+                raise NotFound("order_id", order.order_id, "no such order")
+
+    def resting_orders_for_account(self, account_id: AccountId) -> Sequence[Order]:
+        table = schema.orders
+        query = (
+            select(table)
+            .where(
+                table.c.account_id == hex64(account_id.value),
+                table.c.status == OrderStatus.OPEN.value,
+            )
+            .order_by(table.c.seq)
+        )
+        with connect(self._engine) as connection:
+            return [_order(row) for row in connection.execute(query).mappings()]
+
+    def orders_for_account(
+        self, account_id: AccountId, *, status: OrderStatus | None, after: int, limit: int
+    ) -> Page[Order]:
+        table = schema.orders
+        query = select(table).where(
+            table.c.account_id == hex64(account_id.value), table.c.seq > after
+        )
+        if status is not None:
+            query = query.where(table.c.status == status.value)
+        query = query.order_by(table.c.seq).limit(limit + 1)
+        with connect(self._engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        return page_of([(row["seq"], _order(row)) for row in rows], limit)
 
     def set_status(self, order_id: int, status: OrderStatus) -> None:
         table = schema.orders
         key = table.c.order_id == hex64(order_id)
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             result = connection.execute(update(table).where(key).values(status=status.value))
             if result.rowcount == 0:
                 raise NotFound("order_id", order_id, "no such order")
@@ -100,11 +154,11 @@ class SqlOrders:
             .where(table.c.contract_id == contract.value, table.c.status == OrderStatus.OPEN.value)
             .order_by(table.c.seq)
         )
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return [_order(row) for row in connection.execute(query).mappings()]
 
     def all_orders(self) -> Sequence[Order]:
         table = schema.orders
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             rows = connection.execute(select(table).order_by(table.c.seq)).mappings()
             return [_order(row) for row in rows]

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, RowMapping, exists, select, text, upd
 from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import schema
+from axadapters.sql.tx import begin, connect
 from axdomain._checks import require_range, require_text
 from axdomain.contracts import ContractId, ProductId
 from axdomain.errors import Conflict, NotFound
@@ -30,7 +31,7 @@ def _instrument(row: RowMapping) -> Instrument:
     contract = ContractId(row["contract_id"])
     assert contract.product.value == row["product_id"], row
     assert contract.date.value == row["contract_date"], row
-    return Instrument(row["symbol"], contract, row["expiration_ns"])
+    return Instrument(row["symbol"], contract, row["expiration_ns"], row["delisted_at_ns"])
 
 
 class SqlProducts:
@@ -48,7 +49,7 @@ class SqlProducts:
         # insert cannot hand the same id out again (nextval gives PostgreSQL that for free).
         reserved = None if self._postgres else self._reserve_sqlite_id()
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 if reserved is None:
                     nextval = connection.execute(text("SELECT nextval('product_id_seq')"))
                     reserved = int(nextval.scalar_one())
@@ -65,7 +66,7 @@ class SqlProducts:
             .values(last_product_id=table.c.last_product_id + PRODUCT_ID_STEP)
             .returning(table.c.last_product_id)
         )
-        with self._engine.begin() as allocation:
+        with begin(self._engine) as allocation:
             return int(allocation.execute(statement).scalar_one())
 
     @staticmethod
@@ -79,7 +80,7 @@ class SqlProducts:
 
     def seed_product(self, product: Product) -> None:
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 self._insert(connection, product)
                 self._move_allocation_above(connection, product.product_id.value)
         except IntegrityError as error:
@@ -111,14 +112,14 @@ class SqlProducts:
         return self._one_product(schema.products.c.name == name)
 
     def _one_product(self, condition: object) -> Product | None:
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             query = select(schema.products).where(condition)  # type: ignore[arg-type]
             row = connection.execute(query).mappings().first()
         return None if row is None else _product(row)
 
     def list_products(self) -> Sequence[Product]:
         table = schema.products
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             rows = connection.execute(select(table).order_by(table.c.product_id)).mappings()
             return [_product(row) for row in rows]
 
@@ -130,16 +131,17 @@ class SqlProducts:
             "contract_date": instrument.contract_date.value,
             "contract_id": instrument.contract.value,
             "expiration_ns": instrument.expiration_ns,
+            "delisted_at_ns": instrument.delisted_at_ns,
         }
         try:
-            with self._engine.begin() as connection:
+            with begin(self._engine) as connection:
                 connection.execute(table.insert().values(row))
         except IntegrityError as error:
             raise self._instrument_error(instrument) from error
 
     def _instrument_error(self, instrument: Instrument) -> Conflict | NotFound:
         table = schema.instruments
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             if connection.execute(
                 select(exists().where(table.c.symbol == instrument.symbol))
             ).scalar():
@@ -152,7 +154,7 @@ class SqlProducts:
 
     def get_instrument(self, symbol: str) -> Instrument | None:
         table = schema.instruments
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             row = connection.execute(select(table).where(table.c.symbol == symbol)).mappings()
             first = row.first()
         return None if first is None else _instrument(first)
@@ -163,15 +165,28 @@ class SqlProducts:
             raise NotFound("symbol", symbol, "no such instrument")
         changed = current.with_expiration(expiration_ns)  # validates the new expiry
         table = schema.instruments
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             result = connection.execute(
                 update(table).where(table.c.symbol == symbol).values(expiration_ns=expiration_ns)
             )
             assert result.rowcount == 1, symbol
         return changed
 
+    def mark_delisted(self, symbol: str, at_ns: int) -> Instrument:
+        table = schema.instruments
+        with begin(self._engine) as connection:
+            connection.execute(
+                update(table)
+                .where(table.c.symbol == symbol, table.c.delisted_at_ns.is_(None))
+                .values(delisted_at_ns=at_ns)
+            )
+        current = self.get_instrument(symbol)
+        if current is None:
+            raise NotFound("symbol", symbol, "no such instrument")
+        return current
+
     def list_instruments(self) -> Sequence[Instrument]:
         table = schema.instruments
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             rows = connection.execute(select(table).order_by(table.c.symbol)).mappings()
             return [_instrument(row) for row in rows]

@@ -26,7 +26,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import CHAR, TypeDecorator, TypeEngine
 
@@ -134,7 +136,19 @@ api_keys = Table(
     Column("secret_hash", String(128), nullable=False),
     Column("created_at_ns", BigInteger, nullable=False),
     Column("revoked_at_ns", BigInteger, nullable=True),
+    Column("expires_at_ns", BigInteger, nullable=True),
+    Column("allowed_cidrs", String(1400), nullable=True),  # comma-separated canonical CIDRs
     Index("ix_api_keys_user", "user_id", "key_id"),
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    id_column("operator_id", primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("secret_hash", String(128), nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    Column("revoked_at_ns", BigInteger, nullable=True),
 )
 
 audit_log = Table(
@@ -143,14 +157,15 @@ audit_log = Table(
     surrogate_seq(),
     Column("request_id", String(128), nullable=False),
     Column("at_ns", BigInteger, nullable=False),
-    id_column("actor_user_id", nullable=False),
-    id_column("account_id", nullable=False),
+    id_column("actor_user_id", nullable=True),
+    id_column("account_id", nullable=True),
     Column("action", String(32), nullable=False),
     Column("allowed", Boolean, nullable=False),
     Column("reason", String(32), nullable=False),
     *flag_columns("grant_", nullable=True),
     id_column("key_id", nullable=True),
     *flag_columns("key_", nullable=True),
+    id_column("actor_operator_id", nullable=True),
     Index("ix_audit_log_account", "account_id", "seq"),
 )
 
@@ -181,6 +196,7 @@ instruments = Table(
     Column("contract_date", Integer, nullable=False),
     Column("contract_id", BigInteger, nullable=False, unique=True),
     Column("expiration_ns", BigInteger, nullable=True),
+    Column("delisted_at_ns", BigInteger, nullable=True),
 )
 
 orders = Table(
@@ -199,8 +215,49 @@ orders = Table(
     Column("created_at_ns", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
     Column("reduce_only", Boolean, nullable=False),
-    UniqueConstraint("account_id", "client_order_id", name="uq_orders_account_client_order_id"),
+    Column("filled_lots", BigInteger, nullable=False),
+    Column("status_reason", String(128), nullable=True),
     Index("ix_orders_contract_status", "contract_id", "status", "seq"),
+    Index("ix_orders_account", "account_id", "seq"),
+    # A client order id is unique among the account's open orders; a closed one may be reused.
+    Index(
+        "uq_orders_account_open_client_order_id",
+        "account_id",
+        "client_order_id",
+        unique=True,
+        postgresql_where=text("status = 'open'"),
+        sqlite_where=text("status = 'open'"),
+    ),
+)
+
+fills = Table(
+    "fills",
+    metadata,
+    surrogate_seq(),
+    id_column("order_id", nullable=False),
+    Column("qty_transfer_id", CHAR(32), nullable=False),
+    id_column("account_id", nullable=False),
+    Column("contract_id", BigInteger, nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("qty_lots", BigInteger, nullable=False),
+    Column("price_micro_usd", BigInteger, nullable=False),
+    Column("fee_micro_usd", BigInteger, nullable=False),
+    Column("is_maker", Boolean, nullable=False),
+    Column("at_ns", BigInteger, nullable=False),
+    UniqueConstraint("order_id", "qty_transfer_id", name="uq_fills_order_transfer"),
+    Index("ix_fills_account", "account_id", "seq"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    id_column("account_id", nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("request_hash", CHAR(64), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("response_json", Text, nullable=False),
+    Column("created_at_ns", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "idempotency_key", name="pk_idempotency_records"),
 )
 
 account_sequences = Table(

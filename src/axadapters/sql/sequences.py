@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from axadapters.sql import schema
 from axadapters.sql._support import hex64
+from axadapters.sql.tx import begin, connect
 from axdomain._checks import require_range
 from axdomain.ids import AccountId
 
@@ -53,7 +54,7 @@ class SqlSequences:
         self._engine = engine
 
     def allocate(self, account_id: AccountId, count: int = 1) -> int:
-        with self._engine.begin() as connection:
+        with begin(self._engine) as connection:
             return allocate_in(connection, account_id, count)
 
     def allocate_in(self, connection: Connection, account_id: AccountId, count: int = 1) -> int:
@@ -61,5 +62,5 @@ class SqlSequences:
         return allocate_in(connection, account_id, count)
 
     def last_allocated(self, account_id: AccountId) -> int:
-        with self._engine.connect() as connection:
+        with connect(self._engine) as connection:
             return last_allocated_in(connection, account_id)

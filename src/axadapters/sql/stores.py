@@ -15,11 +15,14 @@ from axadapters.sql.account_records import (
 from axadapters.sql.audit import SqlAuditLog
 from axadapters.sql.backfill import run_permission_backfill
 from axadapters.sql.engine import create_sql_engine
+from axadapters.sql.fills import SqlFills, SqlIdempotency
 from axadapters.sql.identity import SqlAccounts, SqlApiKeys, SqlGrants, SqlUsers
 from axadapters.sql.migrate import upgrade
+from axadapters.sql.operators import SqlOperators
 from axadapters.sql.orders import SqlOrders
 from axadapters.sql.products import SqlProducts
 from axadapters.sql.sequences import SqlSequences
+from axadapters.sql.tx import SqlUnitOfWork
 from axdomain.backfill import BackfillReport
 
 
@@ -39,6 +42,10 @@ class SqlStores:
     ltv_monitors: SqlLtvMonitors
     deposit_addresses: SqlDepositAddresses
     leaderboard: SqlLeaderboard
+    operators: SqlOperators
+    fills: SqlFills
+    idempotency: SqlIdempotency
+    uow: SqlUnitOfWork
 
     @classmethod
     def on(cls, engine: Engine) -> SqlStores:
@@ -58,6 +65,10 @@ class SqlStores:
             ltv_monitors=SqlLtvMonitors(engine),
             deposit_addresses=SqlDepositAddresses(engine),
             leaderboard=SqlLeaderboard(engine),
+            operators=SqlOperators(engine),
+            fills=SqlFills(engine),
+            idempotency=SqlIdempotency(engine),
+            uow=SqlUnitOfWork(engine),
         )
 
     def backfill_permissions(self) -> BackfillReport:

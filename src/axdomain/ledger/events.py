@@ -37,6 +37,7 @@ USD_CODES = frozenset(
         TransferCode.DEPOSIT,
         TransferCode.WITHDRAWAL,
         TransferCode.FUNDING,
+        TransferCode.INTERNAL_TRANSFER,
     }
 )
 
@@ -133,6 +134,11 @@ class BasisReset(LedgerEvent):
     KIND: ClassVar[TransferCode] = TransferCode.BASIS_RESET
 
 
+@attrs.frozen
+class InternalTransfer(LedgerEvent):
+    KIND: ClassVar[TransferCode] = TransferCode.INTERNAL_TRANSFER
+
+
 EVENT_TYPES: dict[TransferCode, type[LedgerEvent]] = {
     cls.KIND: cls
     for cls in (
@@ -145,6 +151,7 @@ EVENT_TYPES: dict[TransferCode, type[LedgerEvent]] = {
         Funding,
         SettlementQty,
         BasisReset,
+        InternalTransfer,
     )
 }
 assert set(EVENT_TYPES) == set(TransferCode), "every transfer code needs its own event kind"
@@ -160,6 +167,7 @@ _COUNTERPARTY: dict[TransferCode, AccountId | None] = {
     TransferCode.FUNDING: SYSTEM_ACCOUNTS.AX_FUNDING,
     TransferCode.SETTLEMENT_QTY: SYSTEM_ACCOUNTS.AX_SETTLEMENT,
     TransferCode.BASIS_RESET: SYSTEM_ACCOUNTS.AX_PNL,
+    TransferCode.INTERNAL_TRANSFER: None,
 }
 
 

@@ -304,7 +304,7 @@ def _audit_allows(record: AuditRecord, action: Action) -> bool:
 def check_u4(view: LedgerView) -> list[Violation]:
     """Every order's actor was, per the latest audit decision at or before the order, allowed
     its action on the order's account by a grant (and key scope, for key requests)."""
-    trail: dict[tuple[object, AccountId], list[AuditRecord]] = defaultdict(list)
+    trail: dict[tuple[object, object], list[AuditRecord]] = defaultdict(list)
     for record in view.inputs.audit:
         trail[(record.actor_user_id, record.account_id)].append(record)
     found = []

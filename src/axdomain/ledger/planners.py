@@ -271,6 +271,36 @@ def plan_withdrawal(
     return _batch([leg], transfer_ids, timestamp_ns)
 
 
+def plan_internal_transfer(
+    *,
+    source: Account,
+    destination: Account,
+    amount_micro_usd: int,
+    timestamp_ns: int,
+    transfer_ids: Iterator[int],
+) -> list[Transfer]:
+    """USD from one customer account to another: one INTERNAL_TRANSFER on the USD ledger.
+
+    The source's ``debits_must_not_exceed_credits`` makes the ledger refuse an overdraft.
+    """
+    _require_customer("source", source)
+    _require_customer("destination", destination)
+    if source.account_id == destination.account_id:
+        raise InvalidValue("to_account_id", str(destination.account_id), "same as the source")
+    amount = require_range("amount_micro_usd", amount_micro_usd, 1, U128_MAX)
+    require_range("timestamp_ns", timestamp_ns, 0, U64_MAX)
+    leg = _Leg(
+        TransferCode.INTERNAL_TRANSFER,
+        derive_tb_usd_account_id(destination.account_id),
+        derive_tb_usd_account_id(source.account_id),
+        amount,
+        USD_LEDGER,
+        0,
+        0,
+    )
+    return _batch([leg], transfer_ids, timestamp_ns)
+
+
 # -------------------------------------------------------------------------------- funding
 
 

@@ -44,6 +44,7 @@ class TransferCode(enum.IntEnum):
     FUNDING = 7
     SETTLEMENT_QTY = 8
     BASIS_RESET = 9
+    INTERNAL_TRANSFER = 10  # USD between two customer accounts (USD ledger only)
 
 
 def _u16(_: object, a: attrs.Attribute[int], v: object) -> None:
