@@ -18,11 +18,11 @@ from axapp.runtime import Runtime
 from axapp.stores import Stores
 from axapp.use_cases import Application
 from axdomain.accounts import Account, AccountKind
-from axdomain.cache import SessionStore
-from axdomain.ledger.port import LedgerPort
 from axdomain.api_keys import MIN_PEPPER_BYTES, MIN_SECRET_BYTES
+from axdomain.cache import SessionStore
 from axdomain.errors import Conflict, InvalidValue
 from axdomain.ids import SYSTEM_ACCOUNTS
+from axdomain.ledger.port import LedgerPort
 from axdomain.operators import Operator, mint_operator
 from axdomain.registry import load_symbol_registry, seed_rows
 

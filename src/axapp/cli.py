@@ -55,6 +55,23 @@ def _rekey_redis(config: Config, out: TextIO, *, dry_run: bool) -> int:
         stores.close()
 
 
+def _operator(config: Config, command: str, name: str, out: TextIO) -> int:
+    """``create`` prints the token alone on one line (shown once, stored hashed)."""
+    from axapp.bootstrap import create_operator, load_pepper, revoke_operator
+    from axapp.runtime import open_runtime
+
+    with open_runtime(config) as runtime:
+        if command == "create":
+            out.write(create_operator(runtime.stores, name, load_pepper(config)) + "\n")
+            return 0
+        operator = revoke_operator(runtime.stores, name)
+        if operator is None:
+            sys.stderr.write(f"ax: no operator named {name!r}\n")
+            return 1
+        out.write(f"revoked operator {name}\n")
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ax", description="axdomain reference exchange core")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
     rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
     rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    operator = commands.add_parser("operator", help="operator credentials (exchange staff)")
+    operator_commands = operator.add_subparsers(dest="operator_command", required=True)
+    create = operator_commands.add_parser("create", help="mint one; prints only the token")
+    create.add_argument("name")
+    revoke = operator_commands.add_parser("revoke", help="revoke one at once")
+    revoke.add_argument("name")
     args = parser.parse_args(argv)
     try:
         return _run(args, Config.from_env(os.environ))
@@ -77,6 +100,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return run_demo(sys.stdout, config)
     if args.command == "backfill-permissions":
         return _backfill(config, sys.stdout)
+    if args.command == "operator":
+        return _operator(config, args.operator_command, args.name, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)
 
 

@@ -9,7 +9,7 @@ standard library and ``attrs`` and does no I/O.
 from axdomain.accounts import Account, AccountKind, AccountLimits, FeeSchedule
 from axdomain.api_keys import ApiKey, mint_api_key, parse_token, verify_secret
 from axdomain.audit import AuditRecord
-from axdomain.authorization import Decision, DenyReason, authorize
+from axdomain.authorization import Decision, DenyReason, authorize, authorize_operator
 from axdomain.cache import RiskSnapshot, Session
 from axdomain.contracts import USD_ASSET_ID, ContractDate, ContractId, ProductId
 from axdomain.errors import (
@@ -20,7 +20,9 @@ from axdomain.errors import (
     NotFound,
     UnknownAction,
 )
+from axdomain.idempotency import IdempotencyRecord, derived_transfer_ids
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId, UserId
+from axdomain.intake import InsufficientFunds, OrderRejected, is_reducing, margin_micro_usd
 from axdomain.ledger.events import LedgerEvent, TransferDecodeError, decode_transfer
 from axdomain.ledger.invariants import (
     AccountFlagChange,
@@ -36,6 +38,7 @@ from axdomain.ledger.planners import (
     plan_deposit,
     plan_fill,
     plan_funding,
+    plan_internal_transfer,
     plan_position_accounts,
     plan_settlement,
     plan_system_usd_accounts,
@@ -60,8 +63,19 @@ from axdomain.ledger_ids import (
     derive_tb_basis_account_id,
     derive_tb_usd_account_id,
 )
-from axdomain.membership import ApiKeyPrincipal, Grant, Principal, User, UserSession
-from axdomain.orders import Order, OrderStatus, Side, TimeInForce
+from axdomain.membership import (
+    ApiKeyPrincipal,
+    CustomerPrincipal,
+    Grant,
+    OperatorPrincipal,
+    Principal,
+    User,
+    UserSession,
+)
+from axdomain.membership_rules import MembershipRefused, check_grant, check_revoke
+from axdomain.operators import Operator, mint_operator
+from axdomain.orders import Fill, Order, OrderStatus, Side, TimeInForce
+from axdomain.paging import Page
 from axdomain.participant import (
     DEFAULT_PARTICIPANT_PREFIX,
     generate_participant,
@@ -165,4 +179,21 @@ __all__ = [
     "records_for_chain",
     "require_delistable",
     "stamp_chain",
+    "CustomerPrincipal",
+    "Fill",
+    "IdempotencyRecord",
+    "InsufficientFunds",
+    "MembershipRefused",
+    "Operator",
+    "OperatorPrincipal",
+    "OrderRejected",
+    "Page",
+    "authorize_operator",
+    "check_grant",
+    "check_revoke",
+    "derived_transfer_ids",
+    "is_reducing",
+    "margin_micro_usd",
+    "mint_operator",
+    "plan_internal_transfer",
 ]

@@ -26,8 +26,8 @@ from axdomain import (
     User,
     UserId,
 )
-from axdomain.membership import ApiKeyPrincipal, OperatorPrincipal, Principal, UserSession
 from axdomain.accounts import AccountLimits, FeeSchedule
+from axdomain.membership import ApiKeyPrincipal, OperatorPrincipal, Principal, UserSession
 from axdomain.ports import (
     AccountRepository,
     ApiKeyRepository,

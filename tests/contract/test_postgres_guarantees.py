@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from axadapters.sql import SqlStores
 from axadapters.sql.orders import add_order_in
 from axadapters.sql.sequences import allocate_in
-from axdomain.orders import OrderStatus
 from axdomain import AccountId
+from axdomain.orders import OrderStatus
 from tests.contract.sql_support import PostgresDatabases
 from tests.contract.suite_orders import ACCOUNT_A, ACCOUNT_B, order
 

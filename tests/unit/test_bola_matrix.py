@@ -61,6 +61,12 @@ EXPECTED: dict[str, dict[str, str]] = {
         "replace": "hidden",  # the new order would open: TRADE needed, the old order stays
         "revoke_key": "hidden",
     },
+    "narrower key scope (READ_ONLY key, full grant)": {
+        **dict.fromkeys(USE_CASES, "KEY_SCOPE"),
+        **dict.fromkeys(READS, "allowed"),
+        **dict.fromkeys(("cancel_by_id", "cancel_by_client_id", "replace", "revoke_key"), "hidden"),
+        "mint_key": "NOT_PERMITTED",
+    },
     "key of another account": {**KEY_NO_GRANT},
     "key whose user lost the grant": {**KEY_NO_GRANT},
     "revoked key": UNAUTH,
@@ -106,7 +112,7 @@ class Scene:
 def build_scene(situation: str) -> Scene:
     w = World.build()
     app = w.app
-    alice_user, alice_default, alice = w.user("alice", 100_000 * MICRO)
+    _, alice_default, alice = w.user("alice", 100_000 * MICRO)
     carol_user, carol_default, carol = w.user("carol", 100_000 * MICRO)
     dave_user, _, _ = w.user("dave")
     desk = app.identity.create_account(alice, "alice-desk").account_id
@@ -132,6 +138,9 @@ def build_scene(situation: str) -> Scene:
     elif situation == "REDUCE_OR_CLOSE-only grant":
         app.membership.grant(alice, desk, carol_user.user_id, Permissions(can_reduce_or_close=True))
         caller = carol
+    elif situation == "narrower key scope (READ_ONLY key, full grant)":
+        _, token = w.mint(alice, desk, Permissions.READ_ONLY)
+        caller = app.gateway.authenticate(token)
     elif situation == "key of another account":
         _, token = w.mint(alice, alice_default.account_id, Permissions.TRADER)
         caller = app.gateway.authenticate(token)
@@ -256,6 +265,7 @@ def test_zero_leaks_summary() -> None:
     }
     assert allowed_situations == {
         "owner session",
+        "narrower key scope (READ_ONLY key, full grant)",
         "READ_ONLY grant",
         "REDUCE_OR_CLOSE-only grant",
         "frozen account",

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from axadapters.sql.stores import open_sql_stores
+from axapp.bootstrap import application
 from axapp.cli import main
+from axapp.config import Config
+from axapp.gateway import AuthenticationError
+from axapp.runtime import open_runtime
 from axdomain import Account, AccountId, AccountKind, Permissions, User, UserId
 from tests.conftest import unavailable_service
 
@@ -85,3 +92,32 @@ def test_config_reads_the_environment_and_rejects_a_bad_cluster_id() -> None:
     with pytest.raises(InvalidValue) as error:
         Config.from_env({"AX_TIGERBEETLE_CLUSTER_ID": "-1"})
     assert error.value.field == "AX_TIGERBEETLE_CLUSTER_ID"
+
+
+def test_operator_create_prints_only_the_token_and_revoke_disarms_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AX_")}
+    env["AX_DATA_DIR"] = str(tmp_path)
+
+    def ax(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "axapp.cli", *argv],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    created = ax("operator", "create", "night-desk")
+    assert created.returncode == 0, created.stderr
+    lines = created.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("axo_") and len(lines[0]) > 80
+    with open_runtime(Config(data_dir=tmp_path)) as runtime:
+        app = application(runtime)
+        assert app.gateway.authenticate(lines[0]).name == "night-desk"  # type: ignore[union-attr]
+    assert ax("operator", "create", "night-desk").returncode == 1  # one name, one operator
+    assert ax("operator", "revoke", "night-desk").returncode == 0
+    with open_runtime(Config(data_dir=tmp_path)) as runtime:
+        app = application(runtime)
+        with pytest.raises(AuthenticationError):
+            app.gateway.authenticate(lines[0])

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from axdomain._checks import require_range, require_text
 from axdomain.errors import InvalidValue
+from axdomain.idempotency import parse_idempotency_key
 from axdomain.ids import AccountId, UserId
 from axdomain.permissions import Permissions
 
@@ -67,3 +68,7 @@ def permissions(field: str, value: object) -> Permissions:
 
 def optional_time_ns(field: str, value: object) -> int | None:
     return None if value is None else non_negative(field, value)
+
+
+def idempotency_key(value: object) -> str:
+    return parse_idempotency_key(value)

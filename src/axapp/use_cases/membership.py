@@ -109,7 +109,9 @@ class MembershipUseCases:
         if key is None or isinstance(principal, OperatorPrincipal):
             raise KeyNotFound("key_id", f"{key_id:016x}" if key_id >= 0 else key_id, "no such key")
         account = key.account_id or key.user_id.as_default_account_id()
-        own = principal.user_id == key.user_id
+        # Only a user session revokes its own keys freely; a key needs MANAGE (a leaked
+        # read-only key must not be able to switch off its user's other keys).
+        own = isinstance(principal, UserSession) and principal.user_id == key.user_id
         action = Action.LIST if own else Action.MANAGE
 
         def effect(authorized: Authorized) -> None:

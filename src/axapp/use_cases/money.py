@@ -32,6 +32,7 @@ class MoneyUseCases:
         idempotency_key: object,
     ) -> MoneyMoved:
         """Credit a customer account from AX_CUSTODY (operators only)."""
+        idempotency_key = args.idempotency_key(idempotency_key)
         account = args.account_id("account_id", account_id)
         amount = args.positive("amount_micro_usd", amount_micro_usd, U127_MAX)
 
@@ -64,6 +65,7 @@ class MoneyUseCases:
         idempotency_key: object,
     ) -> MoneyMoved:
         """USD to custody; needs TRANSFER and free cash (net of resting orders' margin)."""
+        idempotency_key = args.idempotency_key(idempotency_key)
         account = args.optional_account_id("account_id", account_id)
         amount = args.positive("amount_micro_usd", amount_micro_usd, U127_MAX)
 
@@ -98,6 +100,7 @@ class MoneyUseCases:
     ) -> MoneyMoved:
         """USD between two customer accounts: TRANSFER on the source, READ on the
         destination (both decisions audited), one INTERNAL_TRANSFER on the USD ledger."""
+        idempotency_key = args.idempotency_key(idempotency_key)
         source_id = args.account_id("from_account_id", from_account_id)
         destination_id = args.account_id("to_account_id", to_account_id)
         amount = args.positive("amount_micro_usd", amount_micro_usd, U127_MAX)

@@ -135,6 +135,7 @@ class OperatorUseCases:
         idempotency_key: object,
     ) -> MoneyMoved:
         """One funding interval for every holder of the contract (keys scoped to AX_FUNDING)."""
+        idempotency_key = args.idempotency_key(idempotency_key)
         instrument = self._instrument(symbol)
         mark = args.positive("mark_price_micro_usd", mark_price_micro_usd)
         rate = args.signed("rate_ppb", rate_ppb, MAX_RATE_PPB)
@@ -164,6 +165,7 @@ class OperatorUseCases:
         idempotency_key: object,
     ) -> MoneyMoved:
         """Expiry settlement at one price: every position flattened against AX_SETTLEMENT."""
+        idempotency_key = args.idempotency_key(idempotency_key)
         instrument = self._instrument(symbol)
         if instrument.is_perp:
             raise InvalidValue("symbol", instrument.symbol, "a perpetual does not expire")

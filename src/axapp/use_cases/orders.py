@@ -45,6 +45,7 @@ class OrderUseCases:
     ) -> PlaceResult:
         """Intake (listed and live instrument, authorize TRADE or REDUCE_OR_CLOSE, margin and
         limits), record, match; fills post to the ledger before the book moves."""
+        idempotency_key = args.idempotency_key(idempotency_key)
         account = args.optional_account_id("account_id", account_id)
         symbol_text = args.text("symbol", symbol)
         order_side = args.enum_member("side", side, Side)
