@@ -19,7 +19,7 @@ from axapp.stores import Stores
 from axapp.use_cases import Application
 from axdomain.accounts import Account, AccountKind
 from axdomain.api_keys import MIN_PEPPER_BYTES, MIN_SECRET_BYTES
-from axdomain.cache import SessionStore
+from axdomain.cache import RiskSnapshotCache, SessionStore
 from axdomain.errors import Conflict, InvalidValue
 from axdomain.ids import SYSTEM_ACCOUNTS
 from axdomain.ledger.port import LedgerPort
@@ -78,16 +78,22 @@ def application(runtime: Runtime, pepper: bytes | None = None) -> Application:
         runtime.ledger,
         runtime.sessions,
         pepper if pepper is not None else load_pepper(runtime.config),
+        risk_cache=runtime.risk_cache,
     )
 
 
 def assemble(
-    stores: Stores, ledger: LedgerPort, sessions: SessionStore, pepper: bytes
+    stores: Stores,
+    ledger: LedgerPort,
+    sessions: SessionStore,
+    pepper: bytes,
+    *,
+    risk_cache: RiskSnapshotCache | None = None,
 ) -> Application:
     """Adapters in, use cases out: the one place the application is wired."""
     ensure_system_accounts(stores)
     ensure_seed_products(stores)
-    exchange = Exchange(stores=stores, ledger=ledger)
+    exchange = Exchange(stores=stores, ledger=ledger, risk_cache=risk_cache)
     exchange.bootstrap()
     return Application(stores=stores, exchange=exchange, sessions=sessions, pepper=pepper)
 

@@ -3,9 +3,16 @@
 It takes accounts the gateway already authorized; clients never call it directly (the use
 cases in ``axapp.use_cases`` do, each with its principal and its audit record). Every
 posting goes through a planner (the write-side guards), then the ledger port as one linked
-batch; the risk state folds only what the ledger committed, and each committed event stamps
-every touched account with its next sequence number. Transfer ids are derived from the
-request's idempotency key, so a retried batch meets ``exists`` and is not posted twice.
+batch; the risk state folds only what the ledger committed. Everything else about money is a
+projection of the committed ledger (``axdomain.ledger.projection``): sequence numbers, records
+and balances are written after each commit, keyed and idempotent, and caught up from the
+ledger at start, so a crash anywhere never blocks a restart. Transfer ids derive from the
+request's idempotency key (fills: from the taker order and its filled lots), so a retried
+batch meets ``exists`` and is not posted twice.
+
+Start-up cost: one scan and fold of the ledger (linear in its transfers), the pending fills,
+and the resting orders of the log. Nothing grows in memory with the history except the risk
+state (one entry per non-flat position and per account).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import attrs
 from axapp.stores import Stores
 from axapp.venue import Match, MatchingBook
 from axdomain.accounts import Account
+from axdomain.cache import RiskSnapshot, RiskSnapshotCache
 from axdomain.contracts import ContractDate, ContractId, ProductId
 from axdomain.errors import DomainError, NotFound
 from axdomain.idempotency import derived_fill_transfer_ids
@@ -53,24 +61,22 @@ from axdomain.ledger.planners import (
     require_delistable,
 )
 from axdomain.ledger.port import CreateTransferResult, LedgerPort, TransferError
-from axdomain.ledger.risk import RiskState
-from axdomain.ledger.sequencing import (
-    PositionRecord,
-    SequenceStamp,
-    TransactionRecord,
-    records_for_chain,
-    stamp_chain,
+from axdomain.ledger.projection import (
+    PendingFill,
+    ProjectedChain,
+    ProjectionCursor,
+    batches,
+    catch_up,
+    project_chain,
 )
+from axdomain.ledger.risk import RiskState
 from axdomain.ledger.values import LedgerAccount, Transfer
 from axdomain.orders import Fill, Order, OrderStatus, Side, TimeInForce
-from axdomain.ports import SequenceAllocator
 from axdomain.products import Instrument, Product
 
-__all__ = ["Committed", "Exchange", "LedgerRejected", "OrderRejected", "SequenceMismatch"]
-
-
-class SequenceMismatch(DomainError):
-    """At start, the durable sequence allocator disagrees with the ledger's event count."""
+__all__ = ["Committed", "Exchange", "LedgerRejected", "OrderRejected"]
+RISK_SNAPSHOT_TTL_MS = 7 * 24 * 3600 * 1000
+MAX_FILLS_PER_SUBMIT = 10_000  # one order sweeps at most this many resting orders
 
 
 class LedgerRejected(DomainError):
@@ -81,34 +87,10 @@ class LedgerRejected(DomainError):
         self.account = account
 
 
-def historic_stamps(transfers: Sequence[Transfer]) -> list[SequenceStamp]:
-    """The stamps earned by every committed event so far, rebuilt from the ledger scan in
-    commit order (each linked chain is one event per touched account)."""
-    state = RiskState()
-    return [stamp for chain in split_chains(transfers) for stamp in state.apply_chain(chain)]
-
-
-def require_allocator_agrees(
-    risk: RiskState, sequences: SequenceAllocator, registered: Sequence[Account]
-) -> None:
-    """Restart check: the allocator must have issued exactly as many numbers per account as
-    the ledger holds events for it."""
-    accounts = set(risk.last_sequence) | {a.account_id for a in registered}
-    for account_id in sorted(accounts):
-        last = risk.last_sequence.get(account_id, 0)
-        allocated = sequences.last_allocated(account_id)
-        if allocated != last:
-            raise SequenceMismatch(
-                "sequence_number", allocated, f"{account_id}: the ledger holds {last} events"
-            )
-
-
 @attrs.frozen
 class Committed:
     transfers: tuple[Transfer, ...]
-    stamps: tuple[SequenceStamp, ...]
-    positions: tuple[PositionRecord, ...]
-    transactions: tuple[TransactionRecord, ...]
+    chains: tuple[ProjectedChain, ...]
     replayed: bool = False  # the ledger already held this batch (a retry)
 
     @property
@@ -123,26 +105,87 @@ class PlacedOrder:
 
 
 class Exchange:
-    def __init__(self, *, stores: Stores, ledger: LedgerPort) -> None:
+    def __init__(
+        self, *, stores: Stores, ledger: LedgerPort, risk_cache: RiskSnapshotCache | None = None
+    ) -> None:
         self.stores = stores
         self.ledger = ledger
+        self.risk_cache = risk_cache
         self.book = MatchingBook()
+        self._unprojected: list[ProjectedChain] = []
         transfers = ledger.scan_transfers()
-        self.risk = RiskState.resume(ledger.scan_accounts(), transfers)
-        self.stamps: list[SequenceStamp] = historic_stamps(transfers)
-        require_allocator_agrees(self.risk, stores.sequences, stores.accounts.list_accounts())
-        self.flag_history: list[AccountFlagChange] = [
-            AccountFlagChange(a.account_id, a.created_at_ns, a.is_frozen, a.is_close_only)
-            for a in stores.accounts.list_accounts()
-        ]
-        self.records: list[PositionRecord | TransactionRecord] = []
+        cursor = stores.projections.cursor()
+        self.risk, missing = catch_up(transfers, cursor)
+        self._cursor = cursor
+        self._unprojected = missing
+        self.flush_projections()
+        self._recover_pending_fills()
         self._rebuild_book()
 
+    def flush_projections(self) -> None:
+        """Write every committed chain not yet projected, in commit order, each batch with
+        its cursor in one transaction; a failure leaves the rest queued (and the next flush
+        or the next start finishes it)."""
+        while self._unprojected:
+            chunk = next(batches(self._unprojected))
+            last = chunk[-1].transfers[-1]
+            projected = sum(len(c.transfers) for c in chunk)
+            cursor = ProjectionCursor(self._cursor.transfers_projected + projected, last.id)
+            self.stores.projections.project(chunk, cursor)
+            self._cursor = cursor
+            del self._unprojected[: len(chunk)]
+            self._publish(chunk)
+
+    def _publish(self, chains: Sequence[ProjectedChain]) -> None:
+        if self.risk_cache is None:
+            return
+        touched = {account for chain in chains for account, _ in chain.usd_after}
+        for account in sorted(touched):
+            self.risk_cache.put(self.snapshot(account), RISK_SNAPSHOT_TTL_MS)
+
+    def snapshot(self, account_id: AccountId) -> RiskSnapshot:
+        usd = self.risk.usd(account_id)
+        margin = resting_margin_micro_usd(self.stores.orders.resting_orders_for_account(account_id))
+        return RiskSnapshot(
+            account_id=account_id,
+            symbol=None,
+            equity_micro_usd=usd,
+            initial_margin_micro_usd=margin,
+            maintenance_margin_micro_usd=0,
+            unrealized_pnl_micro_usd=0,
+            as_of_ns=self.stores.clock.now_ns(),
+        )
+
+    def _recover_pending_fills(self) -> None:
+        """A fill whose intent was written but whose outcome was not: the ledger decides.
+        Its transfers exist -> apply it to the order log; they do not -> forget it."""
+        for pending in self.stores.pending_fills.all_pending():
+            found = self.ledger.lookup_transfers([pending.first_transfer_id])
+            taker = self.stores.orders.get_order(pending.taker_order_id)
+            maker = self.stores.orders.get_order(pending.maker_order_id)
+            if (
+                found
+                and taker is not None
+                and maker is not None
+                and taker.filled_lots == pending.fill_key
+            ):
+                match = Match(maker, taker, pending.qty_lots, pending.price_micro_usd)
+                self._apply_fill(match, maker, taker, found[0])
+            self.stores.pending_fills.delete(pending.taker_order_id, pending.fill_key)
+
     def _rebuild_book(self) -> None:
-        """Resting orders of the order log go back on the book, in placement order."""
+        """Replay the log's open orders in placement order: one that crosses what is
+        already on the book (its matching was cut short by a crash) is matched now; an
+        immediate-or-cancel order never rests."""
         for instrument in self.stores.products.list_instruments():
             for order in self.stores.orders.resting_orders(instrument.contract):
-                self.book.rest(order, order.remaining_lots)
+                current = self._current(order)
+                if not current.status.is_resting:
+                    continue
+                if current.time_in_force is TimeInForce.IOC or self.book.plan(current):
+                    self.submit(current)
+                else:
+                    self.book.rest(current, current.remaining_lots)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -161,24 +204,20 @@ class Exchange:
 
     def commit(self, batch: list[Transfer]) -> Committed:
         """Post one linked batch. A batch the ledger already holds (every leg ``exists``)
-        is a retry: nothing is folded or stamped again."""
+        is a retry: it was folded when it first committed (or at start), not again."""
         if not batch:
-            return Committed((), (), (), ())
+            return Committed((), ())
         errors = self.ledger.create_transfers(batch)
         if len(errors) == len(batch) and all(
             e.result is CreateTransferResult.EXISTS for e in errors
         ):
-            return Committed(tuple(batch), (), (), (), replayed=True)
+            return Committed(tuple(batch), (), replayed=True)
         if errors:
             raise self._rejection(batch, errors)
-        folded = self.risk.apply_committed(batch, errors)
-        stamps = stamp_chain(batch, self.stores.sequences)
-        if stamps != folded:
-            raise SequenceMismatch("sequence_number", stamps, f"fold says {folded}")
-        self.stamps += stamps
-        positions, transactions = records_for_chain(batch, stamps, self.risk.position)
-        self.records += [*positions, *transactions]
-        return Committed(tuple(batch), stamps, tuple(positions), tuple(transactions))
+        chains = tuple(project_chain(self.risk, chain) for chain in split_chains(batch))
+        self._unprojected += chains
+        self.stores.uow.after(self.flush_projections)
+        return Committed(tuple(batch), chains)
 
     @staticmethod
     def _rejection(batch: list[Transfer], errors: list[TransferError]) -> LedgerRejected:
@@ -203,13 +242,19 @@ class Exchange:
         self._create_accounts(plan_system_usd_accounts(system))
 
     def open_ledger_account(self, account: Account) -> None:
+        """The USD ledger account, and the first entry of the account's flag history."""
         self._create_accounts(plan_usd_account(account))
+        self.stores.flag_history.append(
+            AccountFlagChange(
+                account.account_id, account.created_at_ns, account.is_frozen, account.is_close_only
+            )
+        )
 
     def set_flags(self, account: Account, *, frozen: bool, close_only: bool) -> Account:
         """Flags change on the account; freezing cancels its resting orders."""
         changed = attrs.evolve(account, is_frozen=frozen, is_close_only=close_only)
         self.stores.accounts.update_account(changed)
-        self.flag_history.append(
+        self.stores.flag_history.append(
             AccountFlagChange(account.account_id, self.stores.clock.now_ns(), frozen, close_only)
         )
         if frozen:
@@ -307,46 +352,57 @@ class Exchange:
         )
 
     def submit(self, order: Order) -> PlacedOrder:
-        """Match a recorded order: each planned fill posts to the ledger first; the book
-        and the order log change only for fills the ledger committed. A fill refused
-        because of one side cancels that side's order with the reason."""
+        """Match a recorded order, one fill at a time: the fill's intent is written, the
+        ledger posts it, then the order log, the fill rows and the book move together. A
+        fill refused because of one side cancels that side's order with the reason."""
         fills: list[Fill] = []
-        taker = order
-        for index, match in enumerate(self.book.plan(order)):
+        taker = self._current(order)
+        for _ in range(MAX_FILLS_PER_SUBMIT):
+            matches = self.book.plan(taker)
+            if not matches:
+                break
+            match = matches[0]
             maker = self._current(match.maker)
-            refused_side = self._guard(maker, taker, match.qty_lots)
-            committed: Committed | None = None
-            if refused_side is None:
+            refused = self._guard(maker, taker, match.qty_lots)
+            reason = "fill would raise a reduce-only or close-only position"
+            qty_transfer: Transfer | None = None
+            if refused is None:
                 try:
-                    committed = self._post_fill(match, maker, taker, index)
+                    qty_transfer = self._post_fill(match, maker, taker)
                 except LedgerRejected as error:
-                    refused_side = maker if error.account == maker.account_id else taker
+                    refused = maker if error.account == maker.account_id else taker
                     reason = f"fill refused by the ledger: {error.problem}"
-            else:
-                reason = "fill would raise a reduce-only or close-only position"
-            if committed is None:
-                if refused_side is None:
-                    raise LedgerRejected("fill", index, "refused without a refusing side")
-                if refused_side.order_id == maker.order_id:
+            if qty_transfer is None:
+                if refused is maker:
                     self.cancel(maker, reason)
                     continue
                 taker = self._finish(taker, OrderStatus.CANCELLED, reason)
                 return PlacedOrder(taker, tuple(fills))
-            self.book.apply(match)
-            maker_fill, taker_fill = self._fills(match, maker, taker, committed)
-            self._progress(maker, match.qty_lots)
-            taker = attrs.evolve(taker, filled_lots=taker.filled_lots + match.qty_lots)
-            self.stores.fills.add_fill(maker_fill)
-            self.stores.fills.add_fill(taker_fill)
+            taker, taker_fill = self._apply_fill(match, maker, taker, qty_transfer)
             fills.append(taker_fill)
         if taker.remaining_lots == 0:
             taker = self._finish(taker, OrderStatus.FILLED, None)
         elif taker.time_in_force is TimeInForce.GTC:
-            self.stores.orders.update_order(taker)
             self.book.rest(taker, taker.remaining_lots)
         else:
             taker = self._finish(taker, OrderStatus.CANCELLED, "immediate-or-cancel remainder")
         return PlacedOrder(taker, tuple(fills))
+
+    def _apply_fill(
+        self, match: Match, maker: Order, taker: Order, qty_transfer: Transfer
+    ) -> tuple[Order, Fill]:
+        """A committed fill reaches the order log, the fill log and the book together."""
+        maker_fill, taker_fill = self._fills(match, maker, taker, qty_transfer)
+        taker = attrs.evolve(taker, filled_lots=taker.filled_lots + match.qty_lots)
+        with self.stores.uow.transaction():
+            self._progress(maker, match.qty_lots)
+            self.stores.orders.update_order(taker)
+            self.stores.fills.add_fill(maker_fill)
+            self.stores.fills.add_fill(taker_fill)
+            if self.book.is_resting(maker.order_id):
+                self.stores.uow.on_commit(lambda: self.book.apply(match))
+        self.stores.pending_fills.delete(taker.order_id, taker.filled_lots - match.qty_lots)
+        return taker, taker_fill
 
     def _current(self, order: Order) -> Order:
         return self.stores.orders.get_order(order.order_id) or order
@@ -365,7 +421,8 @@ class Exchange:
                 return order
         return None
 
-    def _post_fill(self, match: Match, maker: Order, taker: Order, index: int) -> Committed:
+    def _post_fill(self, match: Match, maker: Order, taker: Order) -> Transfer:
+        """Write the fill's intent durably, then post it; returns the committed qty leg."""
         buy, sell = (maker, taker) if maker.side is Side.BUY else (taker, maker)
         self._create_accounts(plan_contract_system_accounts(buy.contract))
         for order in (buy, sell):
@@ -376,9 +433,20 @@ class Exchange:
             qty_lots=match.qty_lots,
             price_micro_usd=match.price_micro_usd,
             timestamp_ns=self.stores.clock.now_ns(),
-            transfer_ids=derived_fill_transfer_ids(taker.order_id, index),
+            transfer_ids=derived_fill_transfer_ids(taker.order_id, taker.filled_lots),
         )
-        return self.commit(batch)
+        self.stores.pending_fills.put(
+            PendingFill(
+                taker.order_id,
+                taker.filled_lots,
+                maker.order_id,
+                match.qty_lots,
+                match.price_micro_usd,
+                batch[0].id,
+            )
+        )
+        self.commit(batch)
+        return batch[0]
 
     def _side(self, order: Order, *, is_maker: bool) -> FillSide:
         account = self.account(order.account_id)
@@ -386,9 +454,9 @@ class Exchange:
         return FillSide(account, order.contract, position, is_maker)
 
     def _fills(
-        self, match: Match, maker: Order, taker: Order, committed: Committed
+        self, match: Match, maker: Order, taker: Order, transfer: Transfer
     ) -> tuple[Fill, Fill]:
-        qty_transfer = committed.transfers[0].id
+        qty_transfer = transfer.id
         notional = match.qty_lots * match.price_micro_usd
 
         def fill(order: Order, is_maker: bool) -> Fill:
@@ -404,7 +472,7 @@ class Exchange:
                 price_micro_usd=match.price_micro_usd,
                 fee_micro_usd=fee_micro_usd(notional, bps),
                 is_maker=is_maker,
-                at_ns=committed.transfers[0].user_data_64,
+                at_ns=transfer.user_data_64,
             )
 
         return fill(maker, True), fill(taker, False)
@@ -420,10 +488,15 @@ class Exchange:
         return done
 
     def cancel(self, order: Order, reason: str) -> Order:
-        """Take a resting order off the book and close it in the log, together."""
+        """Close a resting order in the log; it leaves the book once that is durable."""
         current = self._current(order)
-        self.book.cancel(current)
-        return self._finish(current, OrderStatus.CANCELLED, reason)
+        done = self._finish(current, OrderStatus.CANCELLED, reason)
+
+        def off_the_book() -> None:
+            self.book.cancel(current)
+
+        self.stores.uow.on_commit(off_the_book)
+        return done
 
     # ------------------------------------------------------------------ contract lifecycle
 
@@ -478,11 +551,28 @@ class Exchange:
             ledger_accounts=self.ledger.scan_accounts(),
             transfers=self.ledger.scan_transfers(),
             accounts=list(self.stores.accounts.list_accounts()),
-            flag_history=list(self.flag_history),
+            flag_history=self.flag_history(),
             orders=list(self.stores.orders.all_orders()),
             audit=list(self.stores.audit.all_records()),
-            sequence_stamps=list(self.stamps),
+            sequence_stamps=list(self.stores.projections.stamps()),
         )
+
+    def flag_history(self) -> list[AccountFlagChange]:
+        """The stored history; an account registered without one (a system account, a row
+        written by a migration) counts with its current flags from its creation on."""
+        changes = list(self.stores.flag_history.all_changes())
+        known = {c.account_id for c in changes}
+        for account in self.stores.accounts.list_accounts():
+            if account.account_id not in known:
+                changes.append(
+                    AccountFlagChange(
+                        account.account_id,
+                        account.created_at_ns,
+                        account.is_frozen,
+                        account.is_close_only,
+                    )
+                )
+        return changes
 
     def check_invariants(self) -> list[Violation]:
         return check_all_invariants(self.invariant_inputs())

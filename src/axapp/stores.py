@@ -11,6 +11,7 @@ from axadapters.memory.identity import MemoryAccounts, MemoryApiKeys, MemoryGran
 from axadapters.memory.operators import MemoryOperators
 from axadapters.memory.orders import MemoryOrders
 from axadapters.memory.products import MemoryProducts
+from axadapters.memory.projections import MemoryFlagHistory, MemoryPendingFills, MemoryProjections
 from axadapters.memory.sequences import MemorySequences
 from axadapters.memory.uow import MemoryUnitOfWork
 from axadapters.system import OsSecretSource, SystemClock, UlidIdGenerator
@@ -20,12 +21,15 @@ from axdomain.ports import (
     AuditLog,
     Clock,
     FillRepository,
+    FlagHistory,
     GrantRepository,
     IdempotencyStore,
     IdGenerator,
     OperatorRepository,
     OrderRepository,
+    PendingFills,
     ProductRepository,
+    ProjectionStore,
     SecretSource,
     SequenceAllocator,
     UnitOfWork,
@@ -46,6 +50,9 @@ class Stores:
     operators: OperatorRepository
     fills: FillRepository
     idempotency: IdempotencyStore
+    projections: ProjectionStore
+    flag_history: FlagHistory
+    pending_fills: PendingFills
     uow: UnitOfWork
     clock: Clock
     ids: IdGenerator
@@ -65,10 +72,15 @@ def memory_stores(clock: Clock | None = None) -> Stores:
         "operators": MemoryOperators(),
         "fills": MemoryFills(),
         "idempotency": MemoryIdempotency(),
+        "projections": MemoryProjections(),
+        "flag_history": MemoryFlagHistory(),
+        "pending_fills": MemoryPendingFills(),
     }
     return Stores(
         **parts,  # type: ignore[arg-type]
-        uow=MemoryUnitOfWork(list(parts.values())),
+        uow=MemoryUnitOfWork(
+            list(parts.values()), durable=[parts["projections"], parts["pending_fills"]]
+        ),
         clock=clock or SystemClock(),
         ids=UlidIdGenerator(),
         secrets=OsSecretSource(),

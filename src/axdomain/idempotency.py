@@ -72,8 +72,9 @@ def derived_order_id(account_id: AccountId, idempotency_key: str) -> int:
     return int.from_bytes(digest[:8], "big") or 1
 
 
-def derived_fill_transfer_ids(taker_order_id: int, match_index: int) -> Iterator[int]:
-    """Transfer ids of the ``match_index``-th fill of a taker order (deterministic)."""
-    digest = _digest(b"fill", taker_order_id.to_bytes(8, "big"), match_index.to_bytes(4, "big"))
+def derived_fill_transfer_ids(taker_order_id: int, fill_key: int) -> Iterator[int]:
+    """Transfer ids of the taker fill that starts at ``fill_key`` filled lots: unique per
+    fill (filled lots only grow) and the same after a restart (they live in the order log)."""
+    digest = _digest(b"fill", taker_order_id.to_bytes(8, "big"), fill_key.to_bytes(8, "big"))
     base = int.from_bytes(digest[:16], "big") & ~(MAX_LEGS_PER_REQUEST - 1)
     return (base | leg for leg in range(1, MAX_LEGS_PER_REQUEST))

@@ -7,9 +7,9 @@ one suite per port that every adapter must pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from axdomain.accounts import Account
 from axdomain.api_keys import ApiKey
@@ -22,6 +22,11 @@ from axdomain.operators import Operator
 from axdomain.orders import Fill, Order, OrderStatus
 from axdomain.paging import Page
 from axdomain.products import Instrument, Product
+
+if TYPE_CHECKING:  # the ledger package imports this module: annotations only
+    from axdomain.ledger.invariants import AccountFlagChange
+    from axdomain.ledger.projection import PendingFill, ProjectedChain, ProjectionCursor
+    from axdomain.ledger.sequencing import PositionRecord, SequenceStamp, TransactionRecord
 
 
 class Clock(Protocol):
@@ -179,6 +184,9 @@ class FillRepository(Protocol):
 
     def fills_for_account(self, account_id: AccountId, *, after: int, limit: int) -> Page[Fill]: ...
 
+    def fills_for_order(self, account_id: AccountId, order_id: int) -> Sequence[Fill]:
+        """One order's fills, in fill order (an order has at most a bounded number)."""
+
 
 class IdempotencyStore(Protocol):
     def get(self, account_id: AccountId, idempotency_key: str) -> IdempotencyRecord | None: ...
@@ -191,7 +199,56 @@ class UnitOfWork(Protocol):
     """The transaction boundary of one request over the SQL-side stores.
 
     ``with uow.transaction(): ...`` commits on a clean exit and rolls back on an exception;
-    nested calls join the outer transaction.
+    nested calls join the outer transaction. ``on_commit`` runs a callback once the unit
+    committed (at once when no unit is active); ``after`` runs it once the unit ended,
+    committed or not (for facts outside SQL, such as a ledger commit, that stand either way).
     """
 
+    @property
+    def active(self) -> bool: ...
+
     def transaction(self) -> AbstractContextManager[None]: ...
+
+    def on_commit(self, callback: Callable[[], None]) -> None: ...
+
+    def after(self, callback: Callable[[], None]) -> None: ...
+
+
+class ProjectionStore(Protocol):
+    """Durable projections of the committed ledger (sequence stamps, position and
+    transaction records, balances) with the cursor that says how far they reach."""
+
+    def cursor(self) -> ProjectionCursor: ...
+
+    def project(self, chains: Sequence[ProjectedChain], cursor: ProjectionCursor) -> None:
+        """Write the chains' rows and move the cursor, in one transaction. Idempotent:
+        rows already present (same key) are kept, never duplicated."""
+
+    def stamps(self) -> Sequence[SequenceStamp]:
+        """Every stamp, per account in sequence order."""
+
+    def position_records(self, account_id: AccountId) -> Sequence[PositionRecord]: ...
+
+    def transaction_records(self, account_id: AccountId) -> Sequence[TransactionRecord]: ...
+
+    def balances(self) -> dict[AccountId, int]:
+        """Projected USD net per account (accounts never touched are absent)."""
+
+    def reset(self) -> None:
+        """Drop every projected row and the cursor (``ax repair`` re-projects after it)."""
+
+
+class FlagHistory(Protocol):
+    def append(self, change: AccountFlagChange) -> None: ...
+
+    def all_changes(self) -> Sequence[AccountFlagChange]:
+        """In append order."""
+
+
+class PendingFills(Protocol):
+    def put(self, fill: PendingFill) -> None:
+        """Idempotent on ``(taker_order_id, fill_key)``."""
+
+    def all_pending(self) -> Sequence[PendingFill]: ...
+
+    def delete(self, taker_order_id: int, fill_key: int) -> None: ...

@@ -27,6 +27,9 @@ class MemoryFills:
         rows = [row for row in self._by_account.get(account_id, []) if row[0] > after]
         return page_of(rows[: limit + 1], limit)
 
+    def fills_for_order(self, account_id: AccountId, order_id: int) -> list[Fill]:
+        return [f for _, f in self._by_account.get(account_id, []) if f.order_id == order_id]
+
 
 class MemoryIdempotency:
     def __init__(self) -> None:

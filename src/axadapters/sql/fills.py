@@ -66,6 +66,17 @@ class SqlFills:
             rows = connection.execute(query).mappings().all()
         return page_of([(row["seq"], _fill(row)) for row in rows], limit)
 
+    def fills_for_order(self, account_id: AccountId, order_id: int) -> list[Fill]:
+        table = schema.fills
+        query = (
+            select(table)
+            .where(table.c.account_id == hex64(account_id.value))
+            .where(table.c.order_id == hex64(order_id))
+            .order_by(table.c.seq)
+        )
+        with connect(self._engine) as connection:
+            return [_fill(row) for row in connection.execute(query).mappings()]
+
 
 class SqlIdempotency:
     def __init__(self, engine: Engine) -> None:

@@ -318,3 +318,66 @@ leaderboard = Table(
     ),
     Index("ix_leaderboard_rank", "metric", "cadence", "period_start_ns", "score"),
 )
+
+account_events = Table(
+    "account_events",
+    metadata,
+    id_column("account_id", nullable=False),
+    Column("sequence_number", BigInteger, nullable=False),
+    Column("first_transfer_id", CHAR(32), nullable=False),
+    PrimaryKeyConstraint("account_id", "sequence_number", name="pk_account_events"),
+)
+
+position_records = Table(
+    "position_records",
+    metadata,
+    id_column("account_id", nullable=False),
+    Column("sequence_number", BigInteger, nullable=False),
+    Column("contract_id", BigInteger, nullable=False),
+    Column("qty_lots", Int128, nullable=False),
+    Column("basis_micro_usd", Int128, nullable=False),
+    Column("timestamp_ns", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "sequence_number", name="pk_position_records"),
+)
+
+transaction_records = Table(
+    "transaction_records",
+    metadata,
+    id_column("account_id", nullable=False),
+    Column("sequence_number", BigInteger, nullable=False),
+    Column("amounts_json", Text, nullable=False),
+    Column("transfer_ids_json", Text, nullable=False),
+    Column("timestamp_ns", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "sequence_number", name="pk_transaction_records"),
+)
+
+projection_cursor = Table(
+    "projection_cursor",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("transfers_projected", BigInteger, nullable=False),
+    Column("last_transfer_id", CHAR(32), nullable=False),
+)
+
+account_flag_changes = Table(
+    "account_flag_changes",
+    metadata,
+    surrogate_seq(),
+    id_column("account_id", nullable=False),
+    Column("at_ns", BigInteger, nullable=False),
+    Column("is_frozen", Boolean, nullable=False),
+    Column("is_close_only", Boolean, nullable=False),
+    Index("ix_account_flag_changes_account", "account_id", "seq"),
+)
+
+pending_fills = Table(
+    "pending_fills",
+    metadata,
+    id_column("taker_order_id", nullable=False),
+    Column("fill_key", BigInteger, nullable=False),
+    id_column("maker_order_id", nullable=False),
+    Column("qty_lots", BigInteger, nullable=False),
+    Column("price_micro_usd", BigInteger, nullable=False),
+    Column("first_transfer_id", CHAR(32), nullable=False),
+    PrimaryKeyConstraint("taker_order_id", "fill_key", name="pk_pending_fills"),
+)

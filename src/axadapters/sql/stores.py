@@ -21,6 +21,7 @@ from axadapters.sql.migrate import upgrade
 from axadapters.sql.operators import SqlOperators
 from axadapters.sql.orders import SqlOrders
 from axadapters.sql.products import SqlProducts
+from axadapters.sql.projections import SqlFlagHistory, SqlPendingFills, SqlProjections
 from axadapters.sql.sequences import SqlSequences
 from axadapters.sql.tx import SqlUnitOfWork
 from axdomain.backfill import BackfillReport
@@ -46,6 +47,9 @@ class SqlStores:
     fills: SqlFills
     idempotency: SqlIdempotency
     uow: SqlUnitOfWork
+    projections: SqlProjections
+    flag_history: SqlFlagHistory
+    pending_fills: SqlPendingFills
 
     @classmethod
     def on(cls, engine: Engine) -> SqlStores:
@@ -69,6 +73,9 @@ class SqlStores:
             fills=SqlFills(engine),
             idempotency=SqlIdempotency(engine),
             uow=SqlUnitOfWork(engine),
+            projections=SqlProjections(engine),
+            flag_history=SqlFlagHistory(engine),
+            pending_fills=SqlPendingFills(engine),
         )
 
     def backfill_permissions(self) -> BackfillReport:

@@ -3,23 +3,36 @@
 Repositories never open their own transaction while a unit of work is active on their
 engine: ``begin``/``connect`` hand them the unit's connection (a write runs inside a
 SAVEPOINT so an integrity error the repository maps to ``Conflict`` does not poison the
-outer transaction). Outside a unit of work each call is its own short transaction, as
-before. The active connection is held in a ``ContextVar``, so threads and tasks never
-share one.
+outer transaction). Outside a unit of work each call is its own short transaction. The
+active unit is held in a ``ContextVar``, so threads and tasks never share one.
+
+Two hooks serve what is not in the SQL transaction: ``on_commit`` callbacks (in-memory
+state such as the matching book, changed only once the rows are durable) run after a
+commit; ``after`` callbacks (projections of ledger commits, which happened whatever the SQL
+outcome) run after the transaction ends either way, on their own connection.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
+import attrs
 from sqlalchemy import Connection, Engine
 
-_ACTIVE: ContextVar[dict[int, Connection] | None] = ContextVar("ax_sql_uow", default=None)
+
+@attrs.define
+class _Unit:
+    connection: Connection
+    on_commit: list[Callable[[], None]] = attrs.Factory(list)
+    after: list[Callable[[], None]] = attrs.Factory(list)
 
 
-def _current(engine: Engine) -> Connection | None:
+_ACTIVE: ContextVar[dict[int, _Unit] | None] = ContextVar("ax_sql_uow", default=None)
+
+
+def _current(engine: Engine) -> _Unit | None:
     active = _ACTIVE.get()
     return None if active is None else active.get(id(engine))
 
@@ -27,24 +40,29 @@ def _current(engine: Engine) -> Connection | None:
 @contextlib.contextmanager
 def begin(engine: Engine) -> Iterator[Connection]:
     """A connection for a write: the unit's (inside a savepoint) or a fresh transaction."""
-    connection = _current(engine)
-    if connection is None:
+    unit = _current(engine)
+    if unit is None:
         with engine.begin() as fresh:
             yield fresh
         return
-    with connection.begin_nested():
-        yield connection
+    with unit.connection.begin_nested():
+        yield unit.connection
 
 
 @contextlib.contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A connection for a read: the unit's (so it sees its own writes) or a fresh one."""
-    connection = _current(engine)
-    if connection is None:
+    unit = _current(engine)
+    if unit is None:
         with engine.connect() as fresh:
             yield fresh
         return
-    yield connection
+    yield unit.connection
+
+
+def run_hooks(hooks: list[Callable[[], None]]) -> None:
+    for hook in hooks:
+        hook()
 
 
 class SqlUnitOfWork:
@@ -54,16 +72,41 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def active(self) -> bool:
+        return _current(self._engine) is not None
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        unit = _current(self._engine)
+        if unit is None:
+            callback()
+        else:
+            unit.on_commit.append(callback)
+
+    def after(self, callback: Callable[[], None]) -> None:
+        unit = _current(self._engine)
+        if unit is None:
+            callback()
+        else:
+            unit.after.append(callback)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         if _current(self._engine) is not None:
             yield
             return
-        with self._engine.begin() as connection:
+        committed = False
+        with self._engine.connect() as connection:
+            unit = _Unit(connection)
             active = dict(_ACTIVE.get() or {})
-            active[id(self._engine)] = connection
+            active[id(self._engine)] = unit
             token = _ACTIVE.set(active)
             try:
-                yield
+                with connection.begin():
+                    yield
+                committed = True
             finally:
                 _ACTIVE.reset(token)
+        run_hooks(unit.after)
+        if committed:
+            run_hooks(unit.on_commit)

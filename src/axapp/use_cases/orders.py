@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TypeVar
+
+import attrs
 
 from axapp.edge import resolve_account_id
 from axapp.exchange import PlacedOrder
@@ -13,13 +16,41 @@ from axapp.use_cases.base import Context
 from axapp.use_cases.views import FillView, OrderView, PlaceResult
 from axdomain.authorization import DenyReason
 from axdomain.errors import Conflict, InvalidValue, NotFound
-from axdomain.idempotency import derived_order_id
+from axdomain.idempotency import (
+    IdempotencyRecord,
+    derived_order_id,
+    request_fingerprint,
+    require_same_request,
+)
+from axdomain.ids import AccountId
 from axdomain.intake import require_tradable
 from axdomain.membership import OperatorPrincipal, Principal
 from axdomain.orders import MAX_CLIENT_ORDER_ID_LEN, Order, OrderStatus, Side, TimeInForce
 from axdomain.permissions import Action
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class _Intake:
+    order: Order
+    symbol: str
+    key: str
+    fingerprint: str
+
+    @property
+    def account_id(self) -> AccountId:
+        return self.order.account_id
+
+    @property
+    def action(self) -> Action:
+        return Action.REDUCE_OR_CLOSE if self.order.reduce_only else Action.TRADE
+
+
+@attrs.frozen
+class _Recorded:
+    order: Order
+    resumed: bool
 
 
 class OrderNotFound(NotFound):
@@ -44,9 +75,39 @@ class OrderUseCases:
         idempotency_key: object,
     ) -> PlaceResult:
         """Intake (listed and live instrument, authorize TRADE or REDUCE_OR_CLOSE, margin and
-        limits), record, match; fills post to the ledger before the book moves."""
-        idempotency_key = args.idempotency_key(idempotency_key)
-        account = args.optional_account_id("account_id", account_id)
+        limits) and the order record commit with the audit record; then matching, fill by
+        fill (each posted to the ledger before the book moves); then the idempotency record.
+        A retry after a crash anywhere resumes the same order (its id derives from the key)."""
+        intake = self._intake(
+            principal,
+            account_id=args.optional_account_id("account_id", account_id),
+            symbol=symbol,
+            side=side,
+            qty_lots=qty_lots,
+            limit_price_micro_usd=limit_price_micro_usd,
+            client_order_id=client_order_id,
+            time_in_force=time_in_force,
+            idempotency_key=idempotency_key,
+        )
+        outcome = self._c.gateway.run(
+            principal, intake.action, intake.account_id, lambda a: self._record(intake, a)
+        )
+        return self._complete(intake, outcome)
+
+    def _intake(
+        self,
+        principal: Principal,
+        *,
+        account_id: AccountId | None,
+        symbol: object,
+        side: object,
+        qty_lots: object,
+        limit_price_micro_usd: object,
+        client_order_id: object,
+        time_in_force: object,
+        idempotency_key: object,
+    ) -> _Intake:
+        key = args.idempotency_key(idempotency_key)
         symbol_text = args.text("symbol", symbol)
         order_side = args.enum_member("side", side, Side)
         qty = args.positive("qty_lots", qty_lots)
@@ -54,14 +115,26 @@ class OrderUseCases:
         client_id = args.text("client_order_id", client_order_id, MAX_CLIENT_ORDER_ID_LEN)
         tif = args.enum_member("time_in_force", time_in_force, TimeInForce)
         if isinstance(principal, OperatorPrincipal):
-            raise AccessDenied(account, _not_permitted())
-        stores, exchange = self._c.stores, self._c.exchange
+            raise AccessDenied(account_id, _not_permitted())
+        stores = self._c.stores
         instrument = require_tradable(
             stores.products.get_instrument(symbol_text), symbol_text, stores.clock.now_ns()
         )
-        resolved = resolve_account_id(principal, account)
-        reducing = exchange.classify(resolved, instrument.contract, order_side, qty)
-        action = Action.REDUCE_OR_CLOSE if reducing else Action.TRADE
+        resolved = resolve_account_id(principal, account_id)
+        reducing = self._c.exchange.classify(resolved, instrument.contract, order_side, qty)
+        order = Order(
+            order_id=derived_order_id(resolved, key),
+            account_id=resolved,
+            user_id=principal.user_id,
+            client_order_id=client_id,
+            contract=instrument.contract,
+            side=order_side,
+            qty_lots=qty,
+            limit_price_micro_usd=price,
+            time_in_force=tif,
+            created_at_ns=stores.clock.now_ns(),
+            reduce_only=reducing,
+        )
         body: dict[str, object] = {
             "symbol": symbol_text,
             "side": order_side.value,
@@ -70,39 +143,54 @@ class OrderUseCases:
             "client_order_id": client_id,
             "time_in_force": tif.value,
         }
+        return _Intake(order, instrument.symbol, key, request_fingerprint("place_order", body))
 
-        def compute(key: str, authorized: Authorized) -> PlaceResult:
-            order = Order(
-                order_id=derived_order_id(resolved, key),
-                account_id=resolved,
-                user_id=principal.user_id,
-                client_order_id=client_id,
-                contract=instrument.contract,
-                side=order_side,
-                qty_lots=qty,
-                limit_price_micro_usd=price,
-                time_in_force=tif,
-                created_at_ns=stores.clock.now_ns(),
-                reduce_only=reducing,
-            )
-            if not reducing:
-                exchange.check_opening(authorized.account, instrument.contract, order)
-            if stores.orders.get_order(order.order_id) is not None:
-                raise Conflict("idempotency_key", key, "names an order placed earlier")
-            stores.orders.add_order(order)
-            return self._view(exchange.submit(order))
+    def _record(self, intake: _Intake, authorized: Authorized) -> PlaceResult | _Recorded:
+        """Inside the decision's unit of work: a replay, a resumed order, or a new one."""
+        stores, order = self._c.stores, intake.order
+        existing = stores.idempotency.get(order.account_id, intake.key)
+        if existing is not None:
+            require_same_request(existing, "place_order", intake.fingerprint)
+            return PlaceResult.from_dict(json.loads(existing.response_json))
+        current = stores.orders.get_order(order.order_id)
+        if current is not None:
+            return _Recorded(current, resumed=True)
+        # Placed at or after its audited decision: U4 reads the decision in force then.
+        order = attrs.evolve(order, created_at_ns=stores.clock.now_ns())
+        if not order.reduce_only:
+            self._c.exchange.check_opening(authorized.account, order.contract, order)
+        stores.orders.add_order(order)
+        return _Recorded(order, resumed=False)
 
-        def effect(authorized: Authorized) -> PlaceResult:
-            return self._c.idempotent(
-                resolved,
-                idempotency_key,
-                "place_order",
-                body,
-                lambda key: compute(key, authorized),
-                PlaceResult.from_dict,
-            )
-
-        return self._c.gateway.run(principal, action, resolved, effect)
+    def _complete(self, intake: _Intake, outcome: PlaceResult | _Recorded) -> PlaceResult:
+        """Match a new order (outside any unit of work: each fill is its own), then record
+        the answer under the idempotency key."""
+        if isinstance(outcome, PlaceResult):
+            return outcome
+        exchange, stores = self._c.exchange, self._c.stores
+        if outcome.resumed:
+            order = stores.orders.get_order(outcome.order.order_id) or outcome.order
+            fills = stores.fills.fills_for_order(order.account_id, order.order_id)
+            view = self._view(PlacedOrder(order, tuple(fills)))
+        else:
+            view = self._view(exchange.submit(outcome.order))
+        record = IdempotencyRecord(
+            account_id=intake.order.account_id,
+            idempotency_key=intake.key,
+            request_hash=intake.fingerprint,
+            operation="place_order",
+            response_json=json.dumps(view.as_dict(), sort_keys=True),
+            created_at_ns=stores.clock.now_ns(),
+        )
+        try:
+            with stores.uow.transaction():
+                stores.idempotency.put(record)
+        except Conflict:
+            stored = stores.idempotency.get(intake.order.account_id, intake.key)
+            if stored is None:
+                raise
+            return PlaceResult.from_dict(json.loads(stored.response_json))
+        return view
 
     def _view(self, placed: PlacedOrder) -> PlaceResult:
         symbol = self._c.symbol_of(placed.order.contract)
@@ -164,18 +252,18 @@ class OrderUseCases:
         qty_lots: object,
         limit_price_micro_usd: object,
     ) -> PlaceResult:
-        """Cancel + a new order under the same client order id, atomically: if the new order
-        is refused, the old one stays open."""
+        """Cancel + a new order under the same client order id, in one unit of work: if the
+        new order is refused, the old one stays open (and on the book)."""
         order = self._find(principal, order_id, client_order_id, account_id)
         qty = args.positive("qty_lots", qty_lots)
         price = args.positive("limit_price_micro_usd", limit_price_micro_usd)
 
-        def effect(authorized: Authorized) -> PlaceResult:
+        def effect(authorized: Authorized) -> tuple[_Intake, PlaceResult | _Recorded]:
             current = self._c.stores.orders.get_order(order.order_id) or order
             if current.status is not OrderStatus.OPEN:
                 raise Conflict("order_id", f"{order.order_id:016x}", f"is {current.status.value}")
             self._c.exchange.cancel(current, "replaced")
-            return self.place(
+            intake = self._intake(
                 principal,
                 account_id=current.account_id,
                 symbol=self._c.symbol_of(current.contract),
@@ -186,24 +274,13 @@ class OrderUseCases:
                 time_in_force=current.time_in_force,
                 idempotency_key=f"replace:{current.order_id:016x}",
             )
+            recorded = self._c.gateway.run(
+                principal, intake.action, intake.account_id, lambda a: self._record(intake, a)
+            )
+            return intake, recorded
 
-        try:
-            with self._c.stores.uow.transaction():
-                return self._guarded(principal, order, effect)
-        except BaseException:
-            self._restore_book(order)
-            raise
-
-    def _restore_book(self, order: Order) -> None:
-        """A rolled-back replace put the old order back in the log; the book follows."""
-        current = self._c.stores.orders.get_order(order.order_id)
-        book = self._c.exchange.book
-        if (
-            current is not None
-            and current.status.is_resting
-            and not book.is_resting(current.order_id)
-        ):
-            book.rest(current, current.remaining_lots)
+        intake, outcome = self._guarded(principal, order, effect)
+        return self._complete(intake, outcome)
 
     def _guarded(self, principal: Principal, order: Order, effect: Callable[[Authorized], T]) -> T:
         try:
