@@ -55,6 +55,25 @@ def _rekey_redis(config: Config, out: TextIO, *, dry_run: bool) -> int:
         stores.close()
 
 
+def _repair(config: Config, out: TextIO, *, check: bool) -> int:
+    """Drift per account between the stored projections and a ledger replay; without
+    ``--check`` the projections are rewritten and checked again."""
+    from axapp.repair import projection_drift, reproject
+    from axapp.runtime import open_runtime
+
+    with open_runtime(config) as runtime:
+        drift = projection_drift(runtime.stores, runtime.ledger)
+        for item in drift:
+            out.write(item.line() + "\n")
+        out.write(f"drift: {len(drift)} finding(s)\n")
+        if check:
+            return 1 if drift else 0
+        written = reproject(runtime.stores, runtime.ledger)
+        left = projection_drift(runtime.stores, runtime.ledger)
+        out.write(f"re-projected {written} ledger event(s); drift now: {len(left)}\n")
+        return 1 if left else 0
+
+
 def _operator(config: Config, command: str, name: str, out: TextIO) -> int:
     """``create`` prints the token alone on one line (shown once, stored hashed)."""
     from axapp.bootstrap import create_operator, load_pepper, revoke_operator
@@ -79,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
     rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
     rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    repair = commands.add_parser("repair", help="re-project the stores from the ledger")
+    repair.add_argument("--check", action="store_true", help="report the drift, change nothing")
     operator = commands.add_parser("operator", help="operator credentials (exchange staff)")
     operator_commands = operator.add_subparsers(dest="operator_command", required=True)
     create = operator_commands.add_parser("create", help="mint one; prints only the token")
@@ -100,6 +121,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return run_demo(sys.stdout, config)
     if args.command == "backfill-permissions":
         return _backfill(config, sys.stdout)
+    if args.command == "repair":
+        return _repair(config, sys.stdout, check=args.check)
     if args.command == "operator":
         return _operator(config, args.operator_command, args.name, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)

@@ -363,6 +363,11 @@ class Exchange:
                 break
             match = matches[0]
             maker = self._current(match.maker)
+            if maker.account_id == taker.account_id:
+                # Self-trade prevention: an account never trades with itself; the older
+                # (resting) order gives way, the taker goes on matching.
+                self.cancel(maker, "self-trade prevention")
+                continue
             refused = self._guard(maker, taker, match.qty_lots)
             reason = "fill would raise a reduce-only or close-only position"
             qty_transfer: Transfer | None = None

@@ -49,13 +49,9 @@ def _open_cache(config: Config, clock: SystemClock) -> tuple[RiskSnapshotCache, 
     return MemoryRiskSnapshotCache(clock), MemorySessionStore(clock)
 
 
-@contextlib.contextmanager
-def open_runtime(config: Config) -> Iterator[Runtime]:
-    if config.database_url is None:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-    sql = open_sql_stores(config.effective_database_url)
-    clock = SystemClock()
-    stores = Stores(
+def stores_over(sql: SqlStores, clock: SystemClock | None = None) -> Stores:
+    """The application's port bundle over one SQL database."""
+    return Stores(
         users=sql.users,
         accounts=sql.accounts,
         grants=sql.grants,
@@ -71,10 +67,19 @@ def open_runtime(config: Config) -> Iterator[Runtime]:
         flag_history=sql.flag_history,
         pending_fills=sql.pending_fills,
         uow=sql.uow,
-        clock=clock,
+        clock=clock or SystemClock(),
         ids=UlidIdGenerator(),
         secrets=OsSecretSource(),
     )
+
+
+@contextlib.contextmanager
+def open_runtime(config: Config) -> Iterator[Runtime]:
+    if config.database_url is None:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    sql = open_sql_stores(config.effective_database_url)
+    clock = SystemClock()
+    stores = stores_over(sql, clock)
     ledger = _open_ledger(config)
     try:
         risk_cache, sessions = _open_cache(config, clock)

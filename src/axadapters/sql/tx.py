@@ -96,17 +96,21 @@ class SqlUnitOfWork:
             yield
             return
         committed = False
-        with self._engine.connect() as connection:
-            unit = _Unit(connection)
-            active = dict(_ACTIVE.get() or {})
-            active[id(self._engine)] = unit
-            token = _ACTIVE.set(active)
-            try:
-                with connection.begin():
-                    yield
-                committed = True
-            finally:
-                _ACTIVE.reset(token)
-        run_hooks(unit.after)
-        if committed:
-            run_hooks(unit.on_commit)
+        unit: _Unit | None = None
+        try:
+            with self._engine.connect() as connection:
+                unit = _Unit(connection)
+                active = dict(_ACTIVE.get() or {})
+                active[id(self._engine)] = unit
+                token = _ACTIVE.set(active)
+                try:
+                    with connection.begin():
+                        yield
+                    committed = True
+                finally:
+                    _ACTIVE.reset(token)
+        finally:
+            if unit is not None:
+                run_hooks(unit.after)
+                if committed:
+                    run_hooks(unit.on_commit)
