@@ -102,7 +102,6 @@ class TestChdbSchema:
         )
         text = "\n".join(str(row[0]) for row in plan)
         assert "PrimaryKey" in text
-        assert "Keys: \n" not in text
         assert "account_id" in text.split("PrimaryKey", 1)[1]
 
 
