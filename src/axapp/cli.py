@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from axapp.clickhouse_cli import COMMAND as CLICKHOUSE
+from axapp.clickhouse_cli import add_clickhouse_commands, run_clickhouse
 from axapp.config import Config
 from axdomain.errors import DomainError
 
@@ -62,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
     rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
     rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    add_clickhouse_commands(commands)
     args = parser.parse_args(argv)
     try:
         return _run(args, Config.from_env(os.environ))
@@ -77,6 +80,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return run_demo(sys.stdout, config)
     if args.command == "backfill-permissions":
         return _backfill(config, sys.stdout)
+    if args.command == CLICKHOUSE:
+        return run_clickhouse(args, config, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)
 
 

@@ -48,12 +48,21 @@ class TableSpec:
     def column_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.columns)
 
-    def create_sql(self, database: str, *, table: str | None = None, legacy: bool = False) -> str:
+    def create_sql(
+        self,
+        database: str,
+        *,
+        table: str | None = None,
+        legacy: bool = False,
+        order_by: tuple[str, ...] | None = None,
+    ) -> str:
+        """``legacy`` adds the ``user_id`` column and, unless ``order_by`` overrides it,
+        the user-leading key."""
         columns = [*([LEGACY_USER_COLUMN] if legacy else []), *self.columns]
         lines = [f"`{name}` {kind}" for name, kind in columns]
         lines += [f"`{name}` {kind} MATERIALIZED {expr}" for name, kind, expr in self.materialized]
         lines += list(self.indexes)
-        order = self.legacy_order_by if legacy else self.order_by
+        order = order_by or (self.legacy_order_by if legacy else self.order_by)
         sql = (
             f"CREATE TABLE IF NOT EXISTS `{database}`.`{table or self.name}` "
             f"({', '.join(lines)}) ENGINE = {self.engine} "
@@ -132,6 +141,9 @@ _ROLLUP_COLUMNS = (
     ("maintenance_margin_max", "AggregateFunction(max, UInt128)"),
     ("last_as_of", "AggregateFunction(max, Int64)"),
 )
+# AggregatingMergeTree requires every non-aggregate column in the key: the backfilled
+# account_id column therefore trails the legacy user-leading key.
+_LEGACY_ROLLUP_KEY = ("user_id", "bucket_timestamp_ns", "account_id")
 _ROLLUP_PARTITION = f"toYYYYMM({_SECONDS.format(column='bucket_timestamp_ns')})"
 
 RISK_SNAPSHOTS_1H = TableSpec(
@@ -140,7 +152,7 @@ RISK_SNAPSHOTS_1H = TableSpec(
     engine="AggregatingMergeTree",
     partition_by=_ROLLUP_PARTITION,
     order_by=("account_id", "bucket_timestamp_ns"),
-    legacy_order_by=("user_id", "bucket_timestamp_ns"),
+    legacy_order_by=_LEGACY_ROLLUP_KEY,
     ttl=(
         f"{_SECONDS.format(column='bucket_timestamp_ns')} + INTERVAL {RISK_ROLLUP_1H_TTL_DAYS} DAY"
     ),
@@ -152,7 +164,7 @@ RISK_SNAPSHOTS_1D = TableSpec(
     engine="AggregatingMergeTree",
     partition_by=_ROLLUP_PARTITION,
     order_by=("account_id", "bucket_timestamp_ns"),
-    legacy_order_by=("user_id", "bucket_timestamp_ns"),
+    legacy_order_by=_LEGACY_ROLLUP_KEY,
 )
 
 TABLES = {spec.name: spec for spec in (POSITIONS, TRANSACTIONS, RISK_SNAPSHOTS)}
@@ -164,7 +176,7 @@ ALL_TABLES = {
 }
 
 
-def rollup_select(database: str, source: str, bucket_ns: int, *, legacy: bool = False) -> str:
+def rollup_select(from_clause: str, bucket_ns: int, *, legacy: bool = False) -> str:
     """The body of a rollup's materialized view (and of a playbook's backfill)."""
     user = "user_id, " if legacy else ""
     return (
@@ -176,7 +188,7 @@ def rollup_select(database: str, source: str, bucket_ns: int, *, legacy: bool = 
         "argMaxState(equity_micro_usd, timestamp_ns) AS equity_last, "
         "maxState(maintenance_margin_micro_usd) AS maintenance_margin_max, "
         "maxState(timestamp_ns) AS last_as_of "
-        f"FROM `{database}`.`{source}` "
+        f"FROM {from_clause} "
         f"GROUP BY {user}account_id, bucket_timestamp_ns"
     )
 
@@ -186,7 +198,8 @@ def mv_name(rollup_table: str) -> str:
 
 
 def create_mv_sql(database: str, rollup_table: str, *, legacy: bool = False) -> str:
-    body = rollup_select(database, RISK_SNAPSHOTS.name, ROLLUPS[rollup_table], legacy=legacy)
+    source = f"`{database}`.`{RISK_SNAPSHOTS.name}`"
+    body = rollup_select(source, ROLLUPS[rollup_table], legacy=legacy)
     return (
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{mv_name(rollup_table)}` "
         f"TO `{database}`.`{rollup_table}` AS {body}"
