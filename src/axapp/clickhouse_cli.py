@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from axapp.config import Config
+
+if TYPE_CHECKING:
+    from axadapters.clickhouse.client import Session
 
 COMMAND = "clickhouse"
 DEFAULT_DATABASE = "ax"
@@ -66,11 +69,9 @@ def run_clickhouse(args: argparse.Namespace, config: Config, out: TextIO) -> int
     return 0
 
 
-def _legacy_fixture(session: object, args: argparse.Namespace, now_ns: int) -> list[str]:
-    from axadapters.clickhouse.client import Session
+def _legacy_fixture(session: Session, args: argparse.Namespace, now_ns: int) -> list[str]:
     from axadapters.clickhouse.rekey import create_legacy_schema, load_legacy_rows
 
-    assert isinstance(session, Session)
     create_legacy_schema(session, args.database)
     if session.scalar(f"SELECT count() FROM `{args.database}`.`positions`"):
         return [f"{args.database}: legacy tables exist and hold rows; nothing loaded"]
