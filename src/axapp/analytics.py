@@ -114,3 +114,17 @@ def records_of(
         [r for r in items if isinstance(r, PositionRecord)],
         [r for r in items if isinstance(r, TransactionRecord)],
     )
+
+
+def project_and_show(out: TextIO, config: Config, ledger: LedgerPort, account_id: AccountId) -> int:
+    """The demo's analytics step in one call: open the configured store, catch the
+    projection up with the ledger, print ``account_id``'s latest positions read back from
+    it, close. Returns how many chains this call projected."""
+    store = open_analytics(config)
+    try:
+        projected = LedgerProjection(store, ledger).catch_up()
+        out.write(f"analytics: projected {projected} ledger events into {analytics_dsn(config)}\n")
+        write_latest_positions(out, store, account_id)
+    finally:
+        store.close()
+    return projected

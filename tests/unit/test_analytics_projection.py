@@ -3,7 +3,9 @@ the stored cursor, and a replay (crash before the cursor moved) changes no answe
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import attrs
 import pytest
@@ -12,7 +14,13 @@ from axadapters.clickhouse import ClickHouseAnalyticsStore, open_clickhouse
 from axadapters.ledger_twin import LedgerTwin
 from axadapters.memory.analytics import MemoryAnalyticsStore
 from axadapters.memory.sequences import MemorySequences
-from axapp.analytics import LedgerProjection, format_latest_positions, records_of
+from axapp.analytics import (
+    LedgerProjection,
+    format_latest_positions,
+    project_and_show,
+    records_of,
+)
+from axapp.config import Config
 from axapp.stores import memory_stores
 from axdomain import Side
 from axdomain.analytics import AnalyticsStorageError, AnalyticsStore, project_ledger
@@ -129,3 +137,18 @@ def test_replayed_projection_gives_the_same_answers(
     assert any(store.latest_positions(a) for a in accounts_of(world))
     assert format_latest_positions(store, accounts_of(world)[0])
     assert PERP in {p.contract for p in store.latest_positions(accounts_of(world)[0])}
+
+
+def test_project_and_show_writes_to_chdb_under_the_data_dir(tmp_path: Path) -> None:
+    world = traded_world()
+    config = Config(data_dir=tmp_path / "data")
+    account = accounts_of(world)[0]
+    out = io.StringIO()
+    assert project_and_show(out, config, world.ledger, account) > 0
+    assert (tmp_path / "data" / "chdb").is_dir()
+    text = out.getvalue()
+    assert f"latest positions of {account}" in text
+    assert str(PERP) in text
+    again = io.StringIO()
+    assert project_and_show(again, config, world.ledger, account) == 0  # caught up already
+    assert again.getvalue().split("\n")[1:] == text.split("\n")[1:]
