@@ -78,14 +78,14 @@ class Session:
     def insert(
         self, database: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
+        names = list(columns)
         for start in range(0, len(rows), INSERT_BLOCK_ROWS):
             block = rows[start : start + INSERT_BLOCK_ROWS]
-            guarded(
-                f"insert into {table}",
-                lambda block=block: self.client.insert(  # type: ignore[misc]
-                    table, block, column_names=list(columns), database=database
-                ),
-            )
+
+            def insert_block(block: Sequence[Sequence[Any]] = block) -> None:
+                self.client.insert(table, block, column_names=names, database=database)
+
+            guarded(f"insert into {table}", insert_block)
 
     def table_exists(self, database: str, table: str) -> bool:
         return bool(

@@ -183,14 +183,6 @@ class Playbooks:
             self.database, STATE_TABLE, ("table_name", "step", "value"), [(table, step, value)]
         )
 
-    def _clear_state(self, table: str) -> None:
-        if self.exists(STATE_TABLE):
-            self.session.command(
-                f"ALTER TABLE {self._t(STATE_TABLE)} DELETE WHERE table_name = {{t:String}} "
-                "SETTINGS mutations_sync = 2",
-                {"t": table},
-            )
-
     # ------------------------------------------------------------------ shared steps
 
     def _target(self, table: str, mode: str) -> RekeyTarget:
@@ -259,11 +251,9 @@ class Playbooks:
             self.session.command(create_mv_sql(self.database, table))
             report.actions.append(f"created {view} on the account key (account_id only)")
             self.hook("view_created")
-        if self._state(table, STEP_BACKFILLED) is not None:
-            return
         cutover = self._state(table, STEP_CUTOVER)
-        if cutover is None:
-            raise Conflict("table", table, "rekeyed without a recorded cutover instant")
+        if cutover is None or self._state(table, STEP_BACKFILLED) is not None:
+            return  # never rekeyed by a playbook (native layout), or already backfilled
         bucket_ns = ROLLUPS[table]
         since = cutover - cutover % bucket_ns
         sources = [RISK_SNAPSHOTS.name]
@@ -305,12 +295,13 @@ class Playbooks:
         (old_rows, old_keys), (new_rows, new_keys) = counts
         return PartitionCheck(partition_id, old_rows, new_rows, old_keys, new_keys, False)
 
-    def _copy_partitions(self, target: RekeyTarget, report: RekeyReport) -> bool:
-        """One pass over the old table's partitions; returns whether it copied any."""
+    def _copy_partitions(self, target: RekeyTarget, report: RekeyReport, *, final: bool) -> None:
+        """One pass over the old table's partitions. Rows written to ``T`` during the first
+        pass only leave that partition for the final pass; in the final pass (writers
+        paused) any mismatch stops the run."""
         table = target.spec.name
         new = table + NEW_SUFFIX
         columns = ", ".join(self._columns(target))
-        copied_any = False
         for partition_id in self.partitions(table):
             check = self.check_partition(target, partition_id)
             if check.complete:
@@ -326,6 +317,12 @@ class Playbooks:
             self.hook(f"copied:{partition_id}")
             check = self.check_partition(target, partition_id)
             check.copied = True
+            if not check.complete and not final:
+                report.actions.append(
+                    f"partition {partition_id}: {table} changed during the copy "
+                    "(re-copied in the final pass)"
+                )
+                continue
             if not check.complete:
                 raise Conflict(
                     "partition",
@@ -338,8 +335,6 @@ class Playbooks:
                 f"partition {partition_id}: copied {check.new_rows} rows, "
                 f"{check.new_keys} keys = {check.old_keys} in {table}"
             )
-            copied_any = True
-        return copied_any
 
     def rebuild(self, table: str, *, now_ns: int) -> RekeyReport:
         target = self._target(table, "rebuild")
@@ -368,14 +363,14 @@ class Playbooks:
         if target.is_rollup:
             self._record_cutover(table, now_ns, report)
         self._create_new(target, report)
-        self._copy_partitions(target, report)
+        self._copy_partitions(target, report, final=False)
         if target.is_rollup:
             # From here the rollup gets no rows until the view is recreated after the swap;
             # the backfill covers that window from the 7-day source.
             self._drop_legacy_view(target, report)
         # Final pass with writers paused (or the view gone): anything written during the
         # copy is re-copied, then the swap is one atomic EXCHANGE.
-        self._copy_partitions(target, report)
+        self._copy_partitions(target, report, final=True)
         self._swap(target, report)
         if target.is_rollup:
             self._finish_rollup(target, report)
@@ -446,7 +441,6 @@ class Playbooks:
                     )
                     continue
             self.session.command(f"DROP TABLE IF EXISTS {self._t(old)} SYNC")
-            self._clear_state(name)
             lines.append(f"{old}: dropped")
         return lines or ["no *_old table to drop"]
 
