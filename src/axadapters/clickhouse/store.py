@@ -114,12 +114,14 @@ class ClickHouseAnalyticsStore:
 
     def write_positions(self, records: Sequence[PositionRecord]) -> None:
         require_batch("positions", records, PositionRecord)
+        # A batch names few contracts; their text is computed once each.
+        symbols = {contract: str(contract) for contract in {r.contract for r in records}}
         rows = [
             (
                 r.account_id.value,
                 r.sequence_number,
                 r.timestamp_ns,
-                str(r.contract),
+                symbols[r.contract],
                 r.contract.value,
                 r.qty_lots,
                 r.basis_micro_usd,
