@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from axapp.clickhouse_cli import COMMAND as CLICKHOUSE
+from axapp.clickhouse_cli import add_clickhouse_commands, run_clickhouse
 from axapp.config import Config
 from axdomain.errors import DomainError
 
@@ -106,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("name")
     revoke = operator_commands.add_parser("revoke", help="revoke one at once")
     revoke.add_argument("name")
+    add_clickhouse_commands(commands)
     args = parser.parse_args(argv)
     try:
         return _run(args, Config.from_env(os.environ))
@@ -125,6 +128,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return _repair(config, sys.stdout, check=args.check)
     if args.command == "operator":
         return _operator(config, args.operator_command, args.name, sys.stdout)
+    if args.command == CLICKHOUSE:
+        return run_clickhouse(args, config, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)
 
 

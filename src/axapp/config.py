@@ -7,6 +7,7 @@
 | ``AX_REDIS_URL`` | risk-snapshot cache, sessions, pub/sub | in memory |
 | ``AX_TIGERBEETLE_ADDRESSES`` | a real TigerBeetle cluster | the journaled ledger twin |
 | ``AX_TIGERBEETLE_CLUSTER_ID`` | that cluster's id | 0 |
+| ``AX_CLICKHOUSE_DSN`` | a ClickHouse server for analytics | chDB in the data folder |
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Config:
     redis_url: str | None = None
     tigerbeetle_addresses: str | None = None
     tigerbeetle_cluster_id: int = 0
+    clickhouse_dsn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -50,6 +52,7 @@ class Config:
             redis_url=get("AX_REDIS_URL"),
             tigerbeetle_addresses=get("AX_TIGERBEETLE_ADDRESSES"),
             tigerbeetle_cluster_id=_cluster_id(get("AX_TIGERBEETLE_CLUSTER_ID")),
+            clickhouse_dsn=get("AX_CLICKHOUSE_DSN"),
         )
 
     @property
@@ -64,3 +67,8 @@ class Config:
     @property
     def ledger_journal_path(self) -> Path:
         return self.data_dir / "ledger.journal"
+
+    @property
+    def chdb_folder(self) -> Path:
+        """The embedded analytics engine's folder (used when no ClickHouse DSN is set)."""
+        return self.data_dir / "chdb"

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from axapp.analytics import project_and_show
 from axapp.bootstrap import application, create_operator
 from axapp.config import Config
 from axapp.gateway import AccessDenied
@@ -51,7 +52,12 @@ def run_demo(out: TextIO, config: Config | None = None) -> int:
     config = demo_config(config or Config.from_env(os.environ))
     with open_runtime(config) as runtime:
         app = application(runtime)
-        return Demo(app, out).run()
+        demo = Demo(app, out)
+        status = demo.run()
+        if demo.desk is not None:
+            out.write("== analytics (ClickHouse, embedded chDB by default)\n")
+            project_and_show(out, config, runtime.ledger, demo.desk)
+        return status
 
 
 @attrs.frozen
@@ -69,6 +75,7 @@ class Demo:
         self.app = app
         self.out = out
         self.count = 0
+        self.desk: AccountId | None = None
         self.tag = f"{app.stores.ids.new_id() & 0xFFFFFF:06x}"
 
     def say(self, text: str) -> None:
@@ -102,6 +109,7 @@ class Demo:
         self.say(f"  user alice {alice_user.user_id}  default account {alice_default.account_id}")
         self.say(f"  user bob   {bob_user.user_id}  default account {bob_default.account_id}")
         desk = app.identity.create_account(alice, f"alice-desk-{tag}")
+        self.desk = desk.account_id
         self.say(f"  alice opened alice-desk {desk.account_id}: she is its UBO, FULL_ACCESS")
         app.membership.grant(alice, desk.account_id, bob_user.user_id, Permissions.READ_ONLY)
         self.say("  alice (MANAGE) granted bob READ_ONLY on alice-desk")
