@@ -208,16 +208,31 @@ class Exchange:
         if not batch:
             return Committed((), ())
         errors = self.ledger.create_transfers(batch)
-        if len(errors) == len(batch) and all(
-            e.result is CreateTransferResult.EXISTS for e in errors
-        ):
-            return Committed(tuple(batch), (), replayed=True)
+        if errors and len(errors) == len(batch):
+            replayed = self._replayed(batch)
+            if replayed is not None:
+                return Committed(replayed, (), replayed=True)
         if errors:
             raise self._rejection(batch, errors)
         chains = tuple(project_chain(self.risk, chain) for chain in split_chains(batch))
         self._unprojected += chains
         self.stores.uow.after(self.flush_projections)
         return Committed(tuple(batch), chains)
+
+    def _replayed(self, batch: list[Transfer]) -> tuple[Transfer, ...] | None:
+        """The committed batch a retry re-planned, or None. A retry plans the same legs
+        with the same derived ids but a later planning time (``user_data_64``), so the
+        ledger says ``exists_with_different_user_data_64``: the committed transfers are
+        read back and compared field by field, planning time aside."""
+        found = {t.id: t for t in self.ledger.lookup_transfers([t.id for t in batch])}
+        if len(found) != len(batch):
+            return None
+        committed = tuple(found[t.id] for t in batch)
+        for planned, stored in zip(batch, committed, strict=True):
+            same = attrs.evolve(planned, user_data_64=stored.user_data_64, timestamp=0)
+            if same != attrs.evolve(stored, timestamp=0):
+                return None
+        return committed
 
     @staticmethod
     def _rejection(batch: list[Transfer], errors: list[TransferError]) -> LedgerRejected:

@@ -18,6 +18,7 @@ from axdomain.errors import (
     InvalidValue,
     KeyScopeError,
     NotFound,
+    Unavailable,
     UnknownAction,
 )
 from axdomain.idempotency import IdempotencyRecord, derived_transfer_ids
@@ -135,6 +136,7 @@ __all__ = [
     "TbAccountRef",
     "TimeInForce",
     "TransferCode",
+    "Unavailable",
     "UnknownAction",
     "User",
     "UserId",

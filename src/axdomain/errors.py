@@ -36,3 +36,16 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """A write that would break a uniqueness or append-only rule."""
+
+
+class Unavailable(Exception):
+    """A backing service (database, cache, ledger) could not be reached or failed mid-way.
+
+    Not a ``DomainError``: the request was not bad, and retrying it with the same
+    idempotency key is safe. ``service`` names what failed (HTTP 503 ``unavailable``).
+    """
+
+    def __init__(self, service: str, detail: str) -> None:
+        self.service = service
+        self.detail = detail
+        super().__init__(f"{service} unavailable: {detail}")

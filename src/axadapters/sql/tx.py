@@ -20,6 +20,9 @@ from contextvars import ContextVar
 
 import attrs
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from axdomain.errors import Unavailable
 
 
 @attrs.define
@@ -32,6 +35,24 @@ class _Unit:
 _ACTIVE: ContextVar[dict[int, _Unit] | None] = ContextVar("ax_sql_uow", default=None)
 
 
+def service_name(engine: Engine) -> str:
+    return (
+        "PostgreSQL" if engine.dialect.name == "postgresql" else f"{engine.dialect.name} database"
+    )
+
+
+@contextlib.contextmanager
+def storage_errors(engine: Engine) -> Iterator[None]:
+    """Driver failures other than constraint violations become one ``Unavailable``."""
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except DBAPIError as error:
+        detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise Unavailable(service_name(engine), detail) from error
+
+
 def _current(engine: Engine) -> _Unit | None:
     active = _ACTIVE.get()
     return None if active is None else active.get(id(engine))
@@ -41,23 +62,25 @@ def _current(engine: Engine) -> _Unit | None:
 def begin(engine: Engine) -> Iterator[Connection]:
     """A connection for a write: the unit's (inside a savepoint) or a fresh transaction."""
     unit = _current(engine)
-    if unit is None:
-        with engine.begin() as fresh:
-            yield fresh
-        return
-    with unit.connection.begin_nested():
-        yield unit.connection
+    with storage_errors(engine):
+        if unit is None:
+            with engine.begin() as fresh:
+                yield fresh
+            return
+        with unit.connection.begin_nested():
+            yield unit.connection
 
 
 @contextlib.contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A connection for a read: the unit's (so it sees its own writes) or a fresh one."""
     unit = _current(engine)
-    if unit is None:
-        with engine.connect() as fresh:
-            yield fresh
-        return
-    yield unit.connection
+    with storage_errors(engine):
+        if unit is None:
+            with engine.connect() as fresh:
+                yield fresh
+            return
+        yield unit.connection
 
 
 def run_hooks(hooks: list[Callable[[], None]]) -> None:
@@ -98,7 +121,7 @@ class SqlUnitOfWork:
         committed = False
         unit: _Unit | None = None
         try:
-            with self._engine.connect() as connection:
+            with storage_errors(self._engine), self._engine.connect() as connection:
                 unit = _Unit(connection)
                 active = dict(_ACTIVE.get() or {})
                 active[id(self._engine)] = unit
