@@ -48,8 +48,15 @@ class ReopeningTwin:
     def lookup_transfers(self, ids: Sequence[int]) -> list[Transfer]:
         return self._twin.lookup_transfers(ids)
 
-    def query_accounts(self, ledger: int, user_data_32: int) -> list[LedgerAccount]:
+    @property
+    def batch_events_max(self) -> int:
+        return self._twin.batch_events_max
+
+    def query_accounts(self, ledger: int, user_data_32: int | None = None) -> list[LedgerAccount]:
         return self._twin.query_accounts(ledger, user_data_32)
+
+    def query_transfers(self, ledger: int) -> list[Transfer]:
+        return self._twin.query_transfers(ledger)
 
     def get_account_transfers(self, account_id: int) -> list[Transfer]:
         return self._twin.get_account_transfers(account_id)

@@ -382,7 +382,7 @@ class LedgerEngine:
     def _post_or_void(self, t: Transfer, timestamp: int) -> CreateTransferResult:
         """Post or void ``t.pending_id`` (the checks after ``id_already_failed``)."""
         flags = int(t.flags)
-        if flags & _POST and flags & _VOID or flags & _NOT_WITH_POST_OR_VOID:
+        if (flags & _POST and flags & _VOID) or flags & _NOT_WITH_POST_OR_VOID:
             return _T.FLAGS_ARE_MUTUALLY_EXCLUSIVE
         if t.pending_id == 0:
             return _T.PENDING_ID_MUST_NOT_BE_ZERO
