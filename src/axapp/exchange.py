@@ -42,6 +42,7 @@ from axdomain.ledger.planners import (
     plan_usd_account,
     plan_withdrawal,
     require_delistable,
+    split_batches,
 )
 from axdomain.ledger.port import CreateTransferResult, LedgerPort
 from axdomain.ledger.risk import RiskState
@@ -150,20 +151,44 @@ class Exchange:
             raise LedgerRejected("ledger_account", accounts[first.index].id, first.result.value)
 
     def _commit(self, batch: list[Transfer]) -> Committed:
-        if not batch:
-            return Committed((), (), (), ())
-        errors = self.ledger.create_transfers(batch)
-        if errors:
-            causes = [e for e in errors if e.result is not CreateTransferResult.LINKED_EVENT_FAILED]
-            first = (causes or errors)[0]
-            raise LedgerRejected("transfer", batch[first.index].id, first.result.value)
-        folded = self.risk.apply_committed(batch, errors)
-        stamps = stamp_chain(batch, self.sequences)
-        assert stamps == folded, (stamps, folded)  # the durable allocator agrees with the fold
+        """Submit a plan in batches of whole chains (the ledger's batch limit); fold, stamp
+        and record every chain the ledger committed, then report the first refusal."""
+        stamps: list[SequenceStamp] = []
+        positions: list[PositionRecord] = []
+        transactions: list[TransactionRecord] = []
+        committed: list[Transfer] = []
+        refusal: LedgerRejected | None = None
+        for part in split_batches(batch, self.ledger.batch_events_max):
+            errors = self.ledger.create_transfers(part)
+            failed = {e.index for e in errors}
+            start = 0
+            for chain in split_chains(part):
+                indexes = range(start, start + len(chain))
+                start += len(chain)
+                if not failed.isdisjoint(indexes):
+                    continue
+                folded = self.risk.apply_chain(chain)
+                chain_stamps = stamp_chain(chain, self.sequences)
+                if chain_stamps != folded:  # the durable allocator must agree with the fold
+                    raise SequenceMismatch("sequence_number", chain[0].id, "allocator != fold")
+                chain_positions, chain_transactions = records_for_chain(
+                    chain, chain_stamps, self.risk.position
+                )
+                stamps += chain_stamps
+                positions += chain_positions
+                transactions += chain_transactions
+                committed += chain
+            if errors and refusal is None:
+                causes = [
+                    e for e in errors if e.result is not CreateTransferResult.LINKED_EVENT_FAILED
+                ]
+                first = (causes or errors)[0]
+                refusal = LedgerRejected("transfer", part[first.index].id, first.result.value)
         self.stamps += stamps
-        positions, transactions = records_for_chain(batch, stamps, self.risk.position)
         self.records += [*positions, *transactions]
-        return Committed(tuple(batch), stamps, tuple(positions), tuple(transactions))
+        if refusal is not None:
+            raise refusal
+        return Committed(tuple(committed), tuple(stamps), tuple(positions), tuple(transactions))
 
     def _account(self, account_id: AccountId) -> Account:
         account = self.stores.accounts.get_account(account_id)
