@@ -28,6 +28,7 @@ from axdomain.ledger.invariants import (
     Violation,
     check_all_invariants,
 )
+from axdomain.ledger.ownership import OwnLedgerScan, scan_own_ledger
 from axdomain.ledger.planners import (
     DelistFence,
     FillSide,
@@ -124,14 +125,22 @@ class Exchange:
         self.ledger = ledger
         self.gateway = gateway
         self.book = MatchingBook()
-        transfers = ledger.scan_transfers()
-        self.risk = RiskState.resume(ledger.scan_accounts(), transfers)
-        self.stamps: list[SequenceStamp] = historic_stamps(transfers)
+        scan = self.own_ledger_scan()
+        self.risk = RiskState.resume(scan.accounts, scan.transfers)
+        self.stamps: list[SequenceStamp] = historic_stamps(scan.transfers)
         require_allocator_agrees(self.risk, sequences, stores.accounts.list_accounts())
         self.flag_history: list[AccountFlagChange] = []
         self.records: list[PositionRecord | TransactionRecord] = []
 
     # ------------------------------------------------------------------ plumbing
+
+    def own_ledger_scan(self) -> OwnLedgerScan:
+        """This exchange's accounts and transfers only: a shared cluster's others are skipped."""
+        return scan_own_ledger(
+            self.ledger,
+            products=self.products.list_products(),
+            accounts=self.stores.accounts.list_accounts(),
+        )
 
     def _transfer_ids(self) -> Iterator[int]:
         base = self.stores.ids.new_id() << 64
@@ -403,9 +412,10 @@ class Exchange:
     # ------------------------------------------------------------------ invariants
 
     def invariant_inputs(self) -> InvariantInputs:
+        scan = self.own_ledger_scan()
         return InvariantInputs(
-            ledger_accounts=self.ledger.scan_accounts(),
-            transfers=self.ledger.scan_transfers(),
+            ledger_accounts=scan.accounts,
+            transfers=scan.transfers,
             accounts=list(self.stores.accounts.list_accounts()),
             flag_history=list(self.flag_history),
             orders=list(self.stores.orders.all_orders()),
@@ -417,5 +427,6 @@ class Exchange:
         return check_all_invariants(self.invariant_inputs())
 
     def resume_matches_live(self) -> bool:
-        rebuilt = RiskState.resume(self.ledger.scan_accounts(), self.ledger.scan_transfers())
+        scan = self.own_ledger_scan()
+        rebuilt = RiskState.resume(scan.accounts, scan.transfers)
         return rebuilt == self.risk

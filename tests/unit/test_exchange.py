@@ -16,6 +16,7 @@ from axapp.stores import Stores, memory_stores
 from axdomain import ContractId, Order, OrderStatus, Side, TimeInForce, UserSession
 from axdomain.ledger.port import LedgerPort
 from axdomain.ports import SequenceAllocator
+from axdomain.products import Product
 
 MICRO = 1_000_000
 PERP = ContractId(1001)
@@ -23,9 +24,11 @@ PERP = ContractId(1001)
 
 def exchange(stores: Stores, ledger: LedgerPort, sequences: SequenceAllocator) -> Exchange:
     gateway = Gateway.over(stores, b"p" * 32)
+    products = MemoryProducts()
+    products.seed_product(Product(PERP.product, "PERP", 0))  # start-up scans its ledgers
     return Exchange(
         stores=stores,
-        products=MemoryProducts(),
+        products=products,
         sequences=sequences,
         ledger=ledger,
         gateway=gateway,
