@@ -79,8 +79,8 @@ class World:
     now_ns: int = 1_000
 
     @classmethod
-    def build(cls, count: int = 3) -> World:
-        world = cls([customer(i) for i in range(count)])
+    def build(cls, count: int = 3, ledger: LedgerTwin | None = None) -> World:
+        world = cls([customer(i) for i in range(count)], ledger=ledger or LedgerTwin())
         assert world.ledger.create_accounts(plan_system_usd_accounts(system_accounts())) == []
         for contract in world.contracts:
             assert world.ledger.create_accounts(plan_contract_system_accounts(contract)) == []
@@ -115,15 +115,16 @@ class World:
             offset += len(part)
         return all_errors
 
-    def deposit(self, index: int, amount: int) -> list[TransferError]:
-        return self.submit(
-            plan_deposit(
-                account=self.customers[index],
-                amount_micro_usd=amount,
-                timestamp_ns=self.tick(),
-                transfer_ids=self.ids,
-            )
+    def plan_deposit(self, index: int, amount: int) -> list[Transfer]:
+        return plan_deposit(
+            account=self.customers[index],
+            amount_micro_usd=amount,
+            timestamp_ns=self.tick(),
+            transfer_ids=self.ids,
         )
+
+    def deposit(self, index: int, amount: int) -> list[TransferError]:
+        return self.submit(self.plan_deposit(index, amount))
 
     def withdraw(self, index: int, amount: int) -> list[TransferError]:
         return self.submit(
