@@ -27,6 +27,8 @@ from axdomain.ledger.planners import (
     plan_void_withdrawal,
 )
 from axdomain.ledger.port import CreateTransferResult, TransferError
+from axdomain.ledger.position import Position
+from axdomain.ledger.sequencing import SequenceStamp, records_for_chain
 from axdomain.ledger.values import (
     USD_LEDGER,
     AccountFlags,
@@ -336,3 +338,19 @@ def test_closing_needs_the_fence_to_pass_and_no_pending_balance() -> None:
             transfer_ids=ids(),
         )
     assert pending_error.value.field == "ledger_account"
+
+
+def test_transaction_records_carry_what_was_posted() -> None:
+    [pending] = plan_reserve_withdrawal(
+        account=customer(0), amount_micro_usd=70, timestamp_ns=5, transfer_ids=ids()
+    )
+    [post] = plan_post_withdrawal(pending=pending, timestamp_ns=6, transfer_ids=ids())
+    [void] = plan_void_withdrawal(pending=pending, timestamp_ns=6, transfer_ids=ids())
+    owner = customer(0).account_id
+    totals = []
+    for chain in ([pending], [post], [void]):
+        stamps = [SequenceStamp(owner, 1, chain[0].id)]
+        stamps.append(SequenceStamp(SYSTEM_ACCOUNTS.AX_CUSTODY, 1, chain[0].id))
+        _, transactions = records_for_chain(chain, stamps, lambda a, c: Position())
+        totals.append({t.account_id: t.total_micro_usd for t in transactions}[owner])
+    assert totals == [0, -70, 0]
