@@ -379,6 +379,7 @@ class Exchange:
             funding_rate_ppb=rate_ppb,
             timestamp_ns=self.stores.clock.now_ns(),
             transfer_ids=self._transfer_ids(),
+            batch_events_max=self.ledger.batch_events_max,
         )
         return self._commit(batch)
 
