@@ -35,6 +35,9 @@ UNSUPPORTED_TRANSFER_FLAGS = (
     TransferFlags.BALANCING_DEBIT | TransferFlags.BALANCING_CREDIT | TransferFlags.IMPORTED
 )
 
+_UNSUPPORTED_ACCOUNT = int(UNSUPPORTED_ACCOUNT_FLAGS)  # plain ints: checked on the hot path
+_UNSUPPORTED_TRANSFER = int(UNSUPPORTED_TRANSFER_FLAGS)
+
 
 class LedgerBatchTooLarge(InvalidValue):
     """A batch above the configured limit (TigerBeetle's ``too_much_data``); nothing applied."""
@@ -59,11 +62,12 @@ def require_supported_flags(
 ) -> None:
     """Imported events and balancing transfers are outside the port: refused up front by
     every adapter alike (reserved bits are not: the ledger answers ``reserved_flag``)."""
+    unsupported_account, unsupported_transfer = _UNSUPPORTED_ACCOUNT, _UNSUPPORTED_TRANSFER
     for account in accounts:
-        if int(account.flags) & int(UNSUPPORTED_ACCOUNT_FLAGS):
+        if int(account.flags) & unsupported_account:
             raise InvalidValue("flags", account.flags, "imported accounts are not supported")
     for transfer in transfers:
-        if int(transfer.flags) & int(UNSUPPORTED_TRANSFER_FLAGS):
+        if int(transfer.flags) & unsupported_transfer:
             raise InvalidValue("flags", transfer.flags, "balancing/imported are not supported")
 
 
