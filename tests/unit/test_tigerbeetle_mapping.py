@@ -16,6 +16,7 @@ from axadapters.tigerbeetle.ledger import (
     to_tb_account,
     to_tb_transfer,
 )
+from axapp import cli
 from axdomain.errors import InvalidValue
 from axdomain.ledger.port import (
     CreateAccountResult,
@@ -207,3 +208,16 @@ def test_queries_filter_exactly_and_page_until_an_empty_page() -> None:
         with pytest.raises(InvalidValue) as error:
             query(0)
         assert error.value.field == "ledger"
+
+
+def test_an_unavailable_ledger_is_one_line_from_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unreachable(*_: object) -> int:
+        raise LedgerUnavailable("TigerBeetle create_transfers: Client was evicted.")
+
+    monkeypatch.setattr(cli, "_run", unreachable)
+    assert cli.main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "AX_TIGERBEETLE_ADDRESSES" in err and "evicted" in err
