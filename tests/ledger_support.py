@@ -16,6 +16,7 @@ from axadapters.ledger_twin import LedgerTwin
 from axadapters.memory.sequences import MemorySequences
 from axdomain import SYSTEM_ACCOUNTS, AccountId, ContractDate, ContractId, ProductId, UserId
 from axdomain.accounts import Account, AccountKind, FeeSchedule
+from axdomain.ledger.events import split_chains
 from axdomain.ledger.invariants import InvariantInputs
 from axdomain.ledger.planners import (
     FillSide,
@@ -29,6 +30,7 @@ from axdomain.ledger.planners import (
     plan_system_usd_accounts,
     plan_usd_account,
     plan_withdrawal,
+    split_batches,
 )
 from axdomain.ledger.port import TransferError
 from axdomain.ledger.risk import RiskState
@@ -78,8 +80,8 @@ class World:
     now_ns: int = 1_000
 
     @classmethod
-    def build(cls, count: int = 3) -> World:
-        world = cls([customer(i) for i in range(count)])
+    def build(cls, count: int = 3, ledger: LedgerTwin | None = None) -> World:
+        world = cls([customer(i) for i in range(count)], ledger=ledger or LedgerTwin())
         assert world.ledger.create_accounts(plan_system_usd_accounts(system_accounts())) == []
         for contract in world.contracts:
             assert world.ledger.create_accounts(plan_contract_system_accounts(contract)) == []
@@ -95,23 +97,35 @@ class World:
         return self.now_ns
 
     def submit(self, batch: Sequence[Transfer]) -> list[TransferError]:
-        """Commit a planned chain; fold and stamp it only if the ledger accepted it."""
-        errors = self.ledger.create_transfers(batch)
-        live = self.state.apply_committed(batch, errors)
-        if batch and not errors:
-            assert live == stamp_chain(batch, self.sequences)
-        self.stamps += live
-        return errors
+        """Commit a plan in batches of whole chains; fold and stamp each chain the ledger
+        accepted. Errors are returned with their index in the whole plan."""
+        all_errors: list[TransferError] = []
+        offset = 0
+        for part in split_batches(batch, self.ledger.batch_events_max) if batch else []:
+            errors = self.ledger.create_transfers(part)
+            live = self.state.apply_committed(part, errors)
+            failed = {error.index for error in errors}
+            start, issued = 0, []
+            for chain in split_chains(part):
+                if failed.isdisjoint(range(start, start + len(chain))):
+                    issued += stamp_chain(chain, self.sequences)
+                start += len(chain)
+            assert tuple(issued) == live
+            self.stamps += live
+            all_errors += [TransferError(offset + e.index, e.result) for e in errors]
+            offset += len(part)
+        return all_errors
+
+    def plan_deposit(self, index: int, amount: int) -> list[Transfer]:
+        return plan_deposit(
+            account=self.customers[index],
+            amount_micro_usd=amount,
+            timestamp_ns=self.tick(),
+            transfer_ids=self.ids,
+        )
 
     def deposit(self, index: int, amount: int) -> list[TransferError]:
-        return self.submit(
-            plan_deposit(
-                account=self.customers[index],
-                amount_micro_usd=amount,
-                timestamp_ns=self.tick(),
-                transfer_ids=self.ids,
-            )
-        )
+        return self.submit(self.plan_deposit(index, amount))
 
     def withdraw(self, index: int, amount: int) -> list[TransferError]:
         return self.submit(

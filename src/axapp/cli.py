@@ -13,6 +13,7 @@ from axapp.clickhouse_cli import COMMAND as CLICKHOUSE
 from axapp.clickhouse_cli import add_clickhouse_commands, run_clickhouse
 from axapp.config import Config
 from axdomain.errors import DomainError
+from axdomain.ledger.port import LedgerUnavailable
 
 MAX_REKEY_ROUNDS = 10_000
 
@@ -114,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, Config.from_env(os.environ))
     except DomainError as error:
         sys.stderr.write(f"ax: {type(error).__name__}: {error}\n")
+        return 1
+    except LedgerUnavailable as error:
+        sys.stderr.write(f"ax: LedgerUnavailable (AX_TIGERBEETLE_ADDRESSES): {error}\n")
         return 1
 
 

@@ -8,6 +8,7 @@
 | ``AX_TIGERBEETLE_ADDRESSES`` | a real TigerBeetle cluster | the journaled ledger twin |
 | ``AX_TIGERBEETLE_CLUSTER_ID`` | that cluster's id | 0 |
 | ``AX_CLICKHOUSE_DSN`` | a ClickHouse server for analytics | chDB in the data folder |
+| ``AX_TIGERBEETLE_BATCH_MAX`` | events per ledger request (the cluster's batch size) | 8189 |
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 import attrs
 
 from axdomain.errors import InvalidValue
+from axdomain.ledger.planners import CHAIN_EVENTS_MAX
+from axdomain.ledger.port import TIGERBEETLE_BATCH_EVENTS_MAX
 
 DEFAULT_DATA_DIR = ".ax-data"
 U128_MAX = (1 << 128) - 1
@@ -31,6 +34,21 @@ def _cluster_id(text: str | None) -> int:
     return int(text)
 
 
+def _batch_max(text: str | None) -> int:
+    """A cluster started with a smaller message size takes fewer events per request (32 KiB:
+    253); below the longest linked chain a planner emits nothing could be submitted."""
+    if text is None:
+        return TIGERBEETLE_BATCH_EVENTS_MAX
+    digits = text.isascii() and text.isdigit()
+    if not digits or not CHAIN_EVENTS_MAX <= int(text) <= TIGERBEETLE_BATCH_EVENTS_MAX:
+        raise InvalidValue(
+            "AX_TIGERBEETLE_BATCH_MAX",
+            text,
+            f"must be a decimal integer in [{CHAIN_EVENTS_MAX}, {TIGERBEETLE_BATCH_EVENTS_MAX}]",
+        )
+    return int(text)
+
+
 @attrs.frozen
 class Config:
     data_dir: Path
@@ -39,6 +57,7 @@ class Config:
     tigerbeetle_addresses: str | None = None
     tigerbeetle_cluster_id: int = 0
     clickhouse_dsn: str | None = None
+    tigerbeetle_batch_max: int = TIGERBEETLE_BATCH_EVENTS_MAX
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -53,6 +72,7 @@ class Config:
             tigerbeetle_addresses=get("AX_TIGERBEETLE_ADDRESSES"),
             tigerbeetle_cluster_id=_cluster_id(get("AX_TIGERBEETLE_CLUSTER_ID")),
             clickhouse_dsn=get("AX_CLICKHOUSE_DSN"),
+            tigerbeetle_batch_max=_batch_max(get("AX_TIGERBEETLE_BATCH_MAX")),
         )
 
     @property

@@ -43,6 +43,7 @@ from axdomain.ledger.invariants import (
     Violation,
     check_all_invariants,
 )
+from axdomain.ledger.ownership import OwnLedgerScan, scan_own_ledger
 from axdomain.ledger.planners import (
     DelistFence,
     FillSide,
@@ -59,6 +60,7 @@ from axdomain.ledger.planners import (
     plan_usd_account,
     plan_withdrawal,
     require_delistable,
+    split_batches,
 )
 from axdomain.ledger.port import CreateTransferResult, LedgerPort, TransferError
 from axdomain.ledger.projection import (
@@ -113,7 +115,7 @@ class Exchange:
         self.risk_cache = risk_cache
         self.book = MatchingBook()
         self._unprojected: list[ProjectedChain] = []
-        transfers = ledger.scan_transfers()
+        transfers = self.own_ledger_scan().transfers
         cursor = stores.projections.cursor()
         self.risk, missing = catch_up(transfers, cursor)
         self._cursor = cursor
@@ -121,6 +123,15 @@ class Exchange:
         self.flush_projections()
         self._recover_pending_fills()
         self._rebuild_book()
+
+    def own_ledger_scan(self) -> OwnLedgerScan:
+        """This exchange's accounts and transfers only: a shared cluster's others are skipped
+        (start-up cost follows the exchange's own ledgers, never the whole cluster)."""
+        return scan_own_ledger(
+            self.ledger,
+            products=self.stores.products.list_products(),
+            accounts=self.stores.accounts.list_accounts(),
+        )
 
     def flush_projections(self) -> None:
         """Write every committed chain not yet projected, in commit order, each batch with
@@ -203,21 +214,40 @@ class Exchange:
             raise LedgerRejected("ledger_account", accounts[first.index].id, first.result.value)
 
     def commit(self, batch: list[Transfer]) -> Committed:
-        """Post one linked batch. A batch the ledger already holds (every leg ``exists``)
-        is a retry: it was folded when it first committed (or at start), not again."""
+        """Post a plan in requests of whole linked chains (the ledger's batch limit). Every
+        chain the ledger committed is folded and queued for projection; the first refusal
+        is raised after. A request the ledger already holds (every leg ``exists``) is a
+        retry: it was folded when it first committed (or at start), not again."""
         if not batch:
             return Committed((), ())
-        errors = self.ledger.create_transfers(batch)
-        if errors and len(errors) == len(batch):
-            replayed = self._replayed(batch)
-            if replayed is not None:
-                return Committed(replayed, (), replayed=True)
-        if errors:
-            raise self._rejection(batch, errors)
-        chains = tuple(project_chain(self.risk, chain) for chain in split_chains(batch))
-        self._unprojected += chains
-        self.stores.uow.after(self.flush_projections)
-        return Committed(tuple(batch), chains)
+        committed: list[Transfer] = []
+        chains: list[ProjectedChain] = []
+        refusal: LedgerRejected | None = None
+        replayed = True
+        for part in split_batches(batch, self.ledger.batch_events_max):
+            errors = self.ledger.create_transfers(part)
+            if errors and len(errors) == len(part):
+                earlier = self._replayed(part)
+                if earlier is not None:
+                    committed += earlier
+                    continue
+            replayed = False
+            failed = {e.index for e in errors}
+            start = 0
+            for chain in split_chains(part):
+                indexes = range(start, start + len(chain))
+                start += len(chain)
+                if failed.isdisjoint(indexes):
+                    chains.append(project_chain(self.risk, chain))
+                    committed += chain
+            if errors and refusal is None:
+                refusal = self._rejection(part, errors)
+        if chains:
+            self._unprojected += chains
+            self.stores.uow.after(self.flush_projections)
+        if refusal is not None:
+            raise refusal
+        return Committed(tuple(committed), tuple(chains), replayed=replayed)
 
     def _replayed(self, batch: list[Transfer]) -> tuple[Transfer, ...] | None:
         """The committed batch a retry re-planned, or None. A retry plans the same legs
@@ -533,6 +563,7 @@ class Exchange:
             funding_rate_ppb=rate_ppb,
             timestamp_ns=self.stores.clock.now_ns(),
             transfer_ids=ids,
+            batch_events_max=self.ledger.batch_events_max,
         )
         return self.commit(batch)
 
@@ -567,9 +598,10 @@ class Exchange:
     # ------------------------------------------------------------------ invariants
 
     def invariant_inputs(self) -> InvariantInputs:
+        scan = self.own_ledger_scan()
         return InvariantInputs(
-            ledger_accounts=self.ledger.scan_accounts(),
-            transfers=self.ledger.scan_transfers(),
+            ledger_accounts=scan.accounts,
+            transfers=scan.transfers,
             accounts=list(self.stores.accounts.list_accounts()),
             flag_history=self.flag_history(),
             orders=list(self.stores.orders.all_orders()),
@@ -598,8 +630,8 @@ class Exchange:
         return check_all_invariants(self.invariant_inputs())
 
     def resume_matches_live(self) -> bool:
-        rebuilt = RiskState.resume(self.ledger.scan_accounts(), self.ledger.scan_transfers())
-        return rebuilt == self.risk
+        scan = self.own_ledger_scan()
+        return RiskState.resume(scan.accounts, scan.transfers) == self.risk
 
     def book_matches_log(self) -> bool:
         """The order log's resting orders are exactly the book's, with the same remainder."""

@@ -13,6 +13,7 @@ import attrs
 
 from axapp.stores import Stores
 from axdomain.ids import AccountId
+from axdomain.ledger.ownership import scan_own_ledger
 from axdomain.ledger.port import LedgerPort
 from axdomain.ledger.projection import ProjectedChain, ProjectionCursor, batches, catch_up
 
@@ -28,10 +29,14 @@ class Drift:
         return f"{who}: {self.what}: {self.detail}"
 
 
-def _replay(
-    ledger: LedgerPort,
-) -> tuple[list[ProjectedChain], ProjectionCursor, dict[AccountId, int]]:
-    transfers = ledger.scan_transfers()
+Replay = tuple[list[ProjectedChain], ProjectionCursor, dict[AccountId, int]]
+
+
+def _replay(stores: Stores, ledger: LedgerPort) -> Replay:
+    """The projections a replay of this exchange's own ledger gives."""
+    transfers = scan_own_ledger(
+        ledger, products=stores.products.list_products(), accounts=stores.accounts.list_accounts()
+    ).transfers
     state, chains = catch_up(transfers, ProjectionCursor())
     cursor = ProjectionCursor(len(transfers), transfers[-1].id if transfers else 0)
     return chains, cursor, dict(state.usd_net_micro_usd)
@@ -39,7 +44,7 @@ def _replay(
 
 def projection_drift(stores: Stores, ledger: LedgerPort) -> list[Drift]:
     """Every difference between the stored projections and a replay of the ledger."""
-    chains, cursor, usd = _replay(ledger)
+    chains, cursor, usd = _replay(stores, ledger)
     found: list[Drift] = []
     stored_cursor = stores.projections.cursor()
     if stored_cursor != cursor:
@@ -86,7 +91,7 @@ def projection_drift(stores: Stores, ledger: LedgerPort) -> list[Drift]:
 
 def reproject(stores: Stores, ledger: LedgerPort) -> int:
     """Drop the projections and write them again from the ledger; returns chains written."""
-    chains, _, _ = _replay(ledger)
+    chains, _, _ = _replay(stores, ledger)
     stores.projections.reset()
     written = 0
     for chunk in batches(chains):

@@ -34,10 +34,14 @@ def _open_ledger(config: Config) -> LedgerPort:
         from axadapters.tigerbeetle import TigerBeetleLedger
 
         return TigerBeetleLedger.connect(
-            config.tigerbeetle_cluster_id, config.tigerbeetle_addresses
+            config.tigerbeetle_cluster_id,
+            config.tigerbeetle_addresses,
+            batch_events_max=config.tigerbeetle_batch_max,
         )
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    return LedgerTwin.open(config.ledger_journal_path)
+    return LedgerTwin.open(
+        config.ledger_journal_path, batch_events_max=config.tigerbeetle_batch_max
+    )
 
 
 def _open_cache(config: Config, clock: SystemClock) -> tuple[RiskSnapshotCache, SessionStore]:

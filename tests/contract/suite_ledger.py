@@ -12,15 +12,19 @@ import secrets
 from typing import Any, TypeVar
 
 import attrs
+import pytest
 
+from axdomain.errors import InvalidValue
 from axdomain.ledger.port import (
     AccountError,
     CreateAccountResult,
     CreateTransferResult,
+    LedgerBatchTooLarge,
     LedgerPort,
     TransferError,
 )
 from axdomain.ledger.values import (
+    AMOUNT_MAX,
     U128_MAX,
     USD_LEDGER,
     AccountFlags,
@@ -37,6 +41,12 @@ BASIS_LEDGER = 1002
 DMNEC = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
 CMNED = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
 LINKED = TransferFlags.LINKED
+PENDING = TransferFlags.PENDING
+POST = TransferFlags.POST_PENDING_TRANSFER
+VOID = TransferFlags.VOID_PENDING_TRANSFER
+CLOSING_DEBIT = TransferFlags.CLOSING_DEBIT
+CLOSING_CREDIT = TransferFlags.CLOSING_CREDIT
+CLOSED = AccountFlags.CLOSED
 DEPOSIT = int(TransferCode.DEPOSIT)
 WITHDRAWAL = int(TransferCode.WITHDRAWAL)
 _V = TypeVar("_V", LedgerAccount, Transfer)
@@ -48,6 +58,8 @@ class Ids:
     def __init__(self) -> None:
         self._next = secrets.randbits(80) << 40
         self.user_data_32 = secrets.randbelow((1 << 32) - 2) + 1
+        # A ledger of its own, for tests that read a whole ledger on a shared cluster.
+        self.ledger = secrets.randbelow((1 << 32) - 1_000_000) + 1_000_000
 
     def __call__(self) -> int:
         self._next += 1
@@ -96,6 +108,10 @@ def transfer_results(errors: list[TransferError]) -> dict[int, CreateTransferRes
 
 class LedgerContract:
     def make_ledger(self) -> LedgerPort:
+        raise NotImplementedError
+
+    def let_time_pass(self, seconds: int) -> None:
+        """Make at least ``seconds`` of the ledger's clock pass (a real cluster: sleep)."""
         raise NotImplementedError
 
     # -- helpers ---------------------------------------------------------------------------
@@ -564,3 +580,331 @@ class LedgerContract:
         assert ledger.create_accounts([account(later)]) == []
         assert ledger.create_transfers([transfer(ids(), custody, later, 1)]) == []
         assert self._balances(ledger, later, customer) == [(0, 1), (0, 0)]
+
+    # -- batch limits and queries ----------------------------------------------------------
+
+    def test_a_batch_above_the_limit_is_refused_whole(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        limit = ledger.batch_events_max
+        too_many = [account(ids()) for _ in range(limit + 1)]
+        with pytest.raises(LedgerBatchTooLarge) as error:
+            ledger.create_accounts(too_many)
+        assert error.value.value == limit + 1
+        assert ledger.lookup_accounts([too_many[0].id, too_many[-1].id]) == []
+        customer, custody = self._funded(ledger, ids, 0)
+        moves = [transfer(ids(), custody, customer, 1) for _ in range(limit + 1)]
+        with pytest.raises(LedgerBatchTooLarge):
+            ledger.create_transfers(moves)
+        assert self._balances(ledger, customer) == [(0, 0)]
+
+    def test_a_batch_at_the_limit_is_applied_and_lookups_cross_it(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        limit = ledger.batch_events_max
+        full = [account(ids(), ledger=ids.ledger) for _ in range(limit)]
+        assert ledger.create_accounts(full) == []
+        found = ledger.lookup_accounts([a.id for a in full] + [full[0].id])
+        assert [a.id for a in found] == [a.id for a in full] + [full[0].id]
+        assert [a.id for a in ledger.query_accounts(ids.ledger)] == [a.id for a in full]
+
+    def test_queries_need_a_ledger_and_filter_exactly(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        with pytest.raises(InvalidValue) as error:
+            ledger.query_accounts(0, 0)
+        assert error.value.field == "ledger"
+        with pytest.raises(InvalidValue):
+            ledger.query_accounts(0)
+        with pytest.raises(InvalidValue):
+            ledger.query_transfers(0)
+        zero = account(ids(), ledger=ids.ledger)
+        dated = account(ids(), ledger=ids.ledger, user_data_32=ids.user_data_32)
+        elsewhere = account(ids(), ledger=ids.ledger + 1)
+        assert ledger.create_accounts([zero, dated, elsewhere]) == []
+        assert [a.id for a in ledger.query_accounts(ids.ledger, 0)] == [zero.id]
+        assert [a.id for a in ledger.query_accounts(ids.ledger, ids.user_data_32)] == [dated.id]
+        assert [a.id for a in ledger.query_accounts(ids.ledger)] == [zero.id, dated.id]
+
+    def test_query_transfers_returns_one_ledger_in_commit_order(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        a, b = account(ids(), ledger=ids.ledger), account(ids(), ledger=ids.ledger)
+        c, d = account(ids(), ledger=ids.ledger + 1), account(ids(), ledger=ids.ledger + 1)
+        assert ledger.create_accounts([a, b, c, d]) == []
+        first = transfer(ids(), a.id, b.id, 1, ledger=ids.ledger)
+        other = transfer(ids(), c.id, d.id, 2, ledger=ids.ledger + 1)
+        second = transfer(ids(), b.id, a.id, 3, ledger=ids.ledger)
+        assert ledger.create_transfers([first, other]) == []
+        assert ledger.create_transfers([second]) == []
+        assert [t.id for t in ledger.query_transfers(ids.ledger)] == [first.id, second.id]
+        assert [t.id for t in ledger.query_transfers(ids.ledger + 1)] == [other.id]
+
+    def test_reserved_flag_bits_are_refused_per_event(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        reserved_account = AccountFlags(1 << 6)
+        good = account(ids())
+        assert ledger.create_accounts(
+            [
+                account(ids(), flags=reserved_account),
+                unchecked(account(ids(), flags=reserved_account), timestamp=1),
+                unchecked(account(ids(), flags=reserved_account), id=0),
+                good,
+            ]
+        ) == [
+            AccountError(0, A.RESERVED_FLAG),
+            AccountError(1, A.TIMESTAMP_MUST_BE_ZERO),
+            AccountError(2, A.RESERVED_FLAG),
+        ]
+        customer, custody = self._funded(ledger, ids, 0)
+        reserved_transfer = TransferFlags(1 << 9)
+        assert ledger.create_transfers(
+            [
+                transfer(ids(), custody, customer, 1, reserved_transfer),
+                unchecked(transfer(ids(), custody, customer, 1, reserved_transfer), id=0),
+                transfer(ids(), custody, customer, 2),
+            ]
+        ) == [TransferError(0, T.RESERVED_FLAG), TransferError(1, T.RESERVED_FLAG)]
+        assert self._balances(ledger, customer, good.id) == [(0, 2), (0, 0)]
+
+    # -- two-phase transfers ---------------------------------------------------------------
+
+    def _reserve(
+        self, ledger: LedgerPort, ids: Ids, debit: int, credit: int, amount: int, **kw: Any
+    ) -> Transfer:
+        pending = transfer(ids(), debit, credit, amount, PENDING, code=WITHDRAWAL, **kw)
+        assert ledger.create_transfers([pending]) == []
+        return pending
+
+    def _pending_balances(self, ledger: LedgerPort, *account_ids: int) -> list[tuple[int, int]]:
+        found = ledger.lookup_accounts(list(account_ids))
+        return [(a.debits_pending, a.credits_pending) for a in found]
+
+    def test_a_pending_transfer_reserves_without_posting_and_counts_against_credits(
+        self,
+    ) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        self._reserve(ledger, ids, customer, custody, 60)
+        assert self._balances(ledger, customer, custody) == [(0, 100), (100, 0)]
+        assert self._pending_balances(ledger, customer, custody) == [(60, 0), (0, 60)]
+        [found] = ledger.lookup_accounts([customer])
+        assert found.available == 40 and found.net == 100
+        over = transfer(ids(), customer, custody, 41, code=WITHDRAWAL)
+        over_pending = transfer(ids(), customer, custody, 41, PENDING, code=WITHDRAWAL)
+        rest = transfer(ids(), customer, custody, 40, code=WITHDRAWAL)
+        assert ledger.create_transfers([over, over_pending, rest]) == [
+            TransferError(0, T.EXCEEDS_CREDITS),
+            TransferError(1, T.EXCEEDS_CREDITS),
+        ]
+        assert self._balances(ledger, customer) == [(40, 100)]
+
+    def test_posting_moves_the_reserve_into_posted_balances(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        whole = self._reserve(ledger, ids, customer, custody, 60, user_data_128=77)
+        part = self._reserve(ledger, ids, customer, custody, 30)
+        post_all = unchecked(
+            transfer(ids(), customer, custody, AMOUNT_MAX, POST, pending_id=whole.id),
+            debit_account_id=0,
+            credit_account_id=0,
+            ledger=0,
+            code=0,
+        )
+        post_part = transfer(
+            ids(), customer, custody, 10, POST, code=WITHDRAWAL, pending_id=part.id
+        )
+        assert ledger.create_transfers([post_all, post_part]) == []
+        assert self._balances(ledger, customer, custody) == [(70, 100), (100, 70)]
+        assert self._pending_balances(ledger, customer, custody) == [(0, 0), (0, 0)]
+        stored = ledger.lookup_transfers([post_all.id, post_part.id])
+        assert [(t.debit_account_id, t.credit_account_id, t.ledger, t.code) for t in stored] == [
+            (customer, custody, USD_LEDGER, WITHDRAWAL)
+        ] * 2
+        assert [t.amount for t in stored] == [60, 10]
+        assert stored[0].user_data_128 == 77  # a zero field takes the pending's value
+        assert [t.pending_id for t in stored] == [whole.id, part.id]
+
+    def test_voiding_releases_the_reserve_and_posts_nothing(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        first = self._reserve(ledger, ids, customer, custody, 60)
+        second = self._reserve(ledger, ids, customer, custody, 40)
+        void_zero = transfer(
+            ids(), customer, custody, 0, VOID, code=WITHDRAWAL, pending_id=first.id
+        )
+        void_exact = transfer(
+            ids(), customer, custody, 40, VOID, code=WITHDRAWAL, pending_id=second.id
+        )
+        assert ledger.create_transfers([void_zero, void_exact]) == []
+        assert self._balances(ledger, customer) == [(0, 100)]
+        assert self._pending_balances(ledger, customer, custody) == [(0, 0), (0, 0)]
+        assert [t.amount for t in ledger.lookup_transfers([void_zero.id])] == [60]
+
+    def test_a_pending_transfer_resolves_at_most_once(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        posted = self._reserve(ledger, ids, customer, custody, 10)
+        voided = self._reserve(ledger, ids, customer, custody, 20)
+
+        def resolve(flag: TransferFlags, pending: Transfer, amount: int = 0) -> Transfer:
+            return transfer(
+                ids(), customer, custody, amount, flag, code=WITHDRAWAL, pending_id=pending.id
+            )
+
+        assert ledger.create_transfers([resolve(POST, posted, 10), resolve(VOID, voided)]) == []
+        assert ledger.create_transfers(
+            [
+                resolve(POST, posted, 10),
+                resolve(VOID, posted),
+                resolve(POST, voided, 20),
+                resolve(VOID, voided),
+            ]
+        ) == [
+            TransferError(0, T.PENDING_TRANSFER_ALREADY_POSTED),
+            TransferError(1, T.PENDING_TRANSFER_ALREADY_POSTED),
+            TransferError(2, T.PENDING_TRANSFER_ALREADY_VOIDED),
+            TransferError(3, T.PENDING_TRANSFER_ALREADY_VOIDED),
+        ]
+        assert self._balances(ledger, customer) == [(10, 100)]
+
+    def test_post_and_void_rules_in_precedence_order(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        other, _ = self._funded(ledger, ids, 0)
+        pending = self._reserve(ledger, ids, customer, custody, 50)
+        single = transfer(ids(), custody, customer, 1)
+        assert ledger.create_transfers([single]) == []
+        base = transfer(ids(), customer, custody, 50, POST, code=WITHDRAWAL, pending_id=pending.id)
+        cases = [
+            (attrs.evolve(base, id=ids(), flags=POST | VOID), T.FLAGS_ARE_MUTUALLY_EXCLUSIVE),
+            (attrs.evolve(base, id=ids(), flags=POST | PENDING), T.FLAGS_ARE_MUTUALLY_EXCLUSIVE),
+            (attrs.evolve(base, id=ids(), pending_id=0), T.PENDING_ID_MUST_NOT_BE_ZERO),
+            (attrs.evolve(base, id=ids(), pending_id=U128_MAX), T.PENDING_ID_MUST_NOT_BE_INT_MAX),
+            (
+                attrs.evolve(base, id=pending.id + 10**6, pending_id=pending.id + 10**6),
+                T.PENDING_ID_MUST_BE_DIFFERENT,
+            ),
+            (attrs.evolve(base, id=ids(), timeout=1), T.TIMEOUT_RESERVED_FOR_PENDING_TRANSFER),
+            (attrs.evolve(base, id=ids(), pending_id=single.id), T.PENDING_TRANSFER_NOT_PENDING),
+            (
+                attrs.evolve(base, id=ids(), debit_account_id=other),
+                T.PENDING_TRANSFER_HAS_DIFFERENT_DEBIT_ACCOUNT_ID,
+            ),
+            (
+                attrs.evolve(base, id=ids(), credit_account_id=other),
+                T.PENDING_TRANSFER_HAS_DIFFERENT_CREDIT_ACCOUNT_ID,
+            ),
+            (
+                attrs.evolve(base, id=ids(), ledger=QTY_LEDGER),
+                T.PENDING_TRANSFER_HAS_DIFFERENT_LEDGER,
+            ),
+            (attrs.evolve(base, id=ids(), code=DEPOSIT), T.PENDING_TRANSFER_HAS_DIFFERENT_CODE),
+            (attrs.evolve(base, id=ids(), amount=51), T.EXCEEDS_PENDING_TRANSFER_AMOUNT),
+            (
+                attrs.evolve(base, id=ids(), flags=VOID, amount=49),
+                T.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT,
+            ),
+            (
+                attrs.evolve(base, id=ids(), flags=VOID, amount=51),
+                T.EXCEEDS_PENDING_TRANSFER_AMOUNT,
+            ),
+        ]
+        results = ledger.create_transfers([case for case, _ in cases])
+        assert results == [TransferError(i, want) for i, (_, want) in enumerate(cases)]
+        assert self._pending_balances(ledger, customer) == [(50, 0)]
+
+    def test_an_unknown_pending_transfer_burns_the_posting_id(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        later = ids()
+        early = transfer(ids(), customer, custody, 5, POST, code=WITHDRAWAL, pending_id=later)
+        assert ledger.create_transfers([early]) == [TransferError(0, T.PENDING_TRANSFER_NOT_FOUND)]
+        pending = transfer(later, customer, custody, 5, PENDING, code=WITHDRAWAL)
+        assert ledger.create_transfers([pending]) == []
+        assert ledger.create_transfers([early]) == [TransferError(0, T.ID_ALREADY_FAILED)]
+
+    def test_fields_only_a_two_phase_transfer_may_carry(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        cases = [
+            (transfer(ids(), custody, customer, 1, pending_id=ids()), T.PENDING_ID_MUST_BE_ZERO),
+            (
+                transfer(ids(), custody, customer, 1, timeout=5),
+                T.TIMEOUT_RESERVED_FOR_PENDING_TRANSFER,
+            ),
+            (
+                transfer(ids(), custody, customer, 0, CLOSING_DEBIT),
+                T.CLOSING_TRANSFER_MUST_BE_PENDING,
+            ),
+            (
+                transfer(ids(), custody, customer, 1, PENDING, pending_id=ids()),
+                T.PENDING_ID_MUST_BE_ZERO,
+            ),
+        ]
+        results = ledger.create_transfers([case for case, _ in cases])
+        assert results == [TransferError(i, want) for i, (_, want) in enumerate(cases)]
+
+    def test_resubmitting_a_two_phase_transfer(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        pending = self._reserve(ledger, ids, customer, custody, 30, timeout=3600)
+        post = transfer(ids(), customer, custody, 30, POST, code=WITHDRAWAL, pending_id=pending.id)
+        assert ledger.create_transfers([post]) == []
+        variants = [
+            (pending, T.EXISTS),
+            (attrs.evolve(pending, timeout=60), T.EXISTS_WITH_DIFFERENT_TIMEOUT),
+            (post, T.EXISTS),
+            (attrs.evolve(post, pending_id=ids()), T.EXISTS_WITH_DIFFERENT_PENDING_ID),
+            (attrs.evolve(post, amount=29), T.EXISTS_WITH_DIFFERENT_AMOUNT),
+        ]
+        for variant, want in variants:
+            assert ledger.create_transfers([variant]) == [TransferError(0, want)], want
+        assert self._balances(ledger, customer) == [(30, 100)]
+
+    def test_an_expired_reservation_cannot_be_posted_or_voided(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 100)
+        pending = self._reserve(ledger, ids, customer, custody, 60, timeout=1)
+        self.let_time_pass(2)
+        post = transfer(ids(), customer, custody, 60, POST, code=WITHDRAWAL, pending_id=pending.id)
+        void = transfer(ids(), customer, custody, 60, VOID, code=WITHDRAWAL, pending_id=pending.id)
+        assert ledger.create_transfers([post, void]) == [
+            TransferError(0, T.PENDING_TRANSFER_EXPIRED),
+            TransferError(1, T.PENDING_TRANSFER_EXPIRED),
+        ]
+        assert self._balances(ledger, customer) == [(0, 100)]
+
+    # -- closing accounts ------------------------------------------------------------------
+
+    def test_a_closing_transfer_closes_until_it_is_voided(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        customer, custody = self._funded(ledger, ids, 10)
+        close = transfer(ids(), customer, custody, 0, PENDING | CLOSING_DEBIT, code=WITHDRAWAL)
+        assert ledger.create_transfers([close]) == []
+        [closed, still_open] = ledger.lookup_accounts([customer, custody])
+        assert closed.flags & CLOSED and closed.is_closed
+        assert not still_open.is_closed
+        into = transfer(ids(), custody, customer, 1)
+        out_of = transfer(ids(), customer, custody, 1, code=WITHDRAWAL)
+        post = transfer(ids(), customer, custody, 0, POST, code=WITHDRAWAL, pending_id=close.id)
+        assert ledger.create_transfers([into, out_of, post]) == [
+            TransferError(0, T.CREDIT_ACCOUNT_ALREADY_CLOSED),
+            TransferError(1, T.DEBIT_ACCOUNT_ALREADY_CLOSED),
+            TransferError(2, T.DEBIT_ACCOUNT_ALREADY_CLOSED),
+        ]
+        assert ledger.create_transfers([into]) == [TransferError(0, T.ID_ALREADY_FAILED)]
+        reopen = transfer(ids(), customer, custody, 0, VOID, code=WITHDRAWAL, pending_id=close.id)
+        assert ledger.create_transfers([reopen]) == []
+        assert not ledger.lookup_accounts([customer])[0].is_closed
+        assert ledger.create_transfers([transfer(ids(), custody, customer, 1)]) == []
+        assert self._balances(ledger, customer) == [(0, 11)]
+
+    def test_closing_both_sides_and_an_account_created_closed(self) -> None:
+        ledger, ids = self.make_ledger(), Ids()
+        left, right = ids(), ids()
+        born_closed = account(ids(), flags=CLOSED)
+        assert ledger.create_accounts([account(left), account(right), born_closed]) == []
+        both = transfer(ids(), left, right, 0, PENDING | CLOSING_DEBIT | CLOSING_CREDIT)
+        assert ledger.create_transfers([both]) == []
+        found = ledger.lookup_accounts([left, right, born_closed.id])
+        assert [a.is_closed for a in found] == [True, True, True]
+        assert ledger.create_transfers([transfer(ids(), left, born_closed.id, 0)]) == [
+            TransferError(0, T.DEBIT_ACCOUNT_ALREADY_CLOSED)
+        ]

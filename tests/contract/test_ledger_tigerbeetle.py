@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,7 @@ from tests.contract.suite_ledger import LedgerContract
 
 ADDRESSES = os.environ.get("AX_TIGERBEETLE_ADDRESSES", "")
 CLUSTER_ID = int(os.environ.get("AX_TIGERBEETLE_CLUSTER_ID", "0"))
+BATCH_MAX = int(os.environ.get("AX_TIGERBEETLE_BATCH_MAX", "8189"))
 CONNECT_TIMEOUT_S = 3.0
 
 pytestmark = pytest.mark.skipif(
@@ -41,7 +43,7 @@ def cluster() -> Iterator[TigerBeetleLedger]:
         socket.create_connection(_first_replica(), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         unavailable_service("TigerBeetle", f"{ADDRESSES}: {exc}")
-    ledger = TigerBeetleLedger.connect(CLUSTER_ID, ADDRESSES)
+    ledger = TigerBeetleLedger.connect(CLUSTER_ID, ADDRESSES, batch_events_max=BATCH_MAX)
     yield ledger
     ledger.close()
 
@@ -53,3 +55,7 @@ class TestTigerBeetleLedger(LedgerContract):
 
     def make_ledger(self) -> TigerBeetleLedger:
         return self._ledger
+
+    def let_time_pass(self, seconds: int) -> None:
+        # The cluster's clock is real time: wait it out (expiry is judged by timestamps).
+        time.sleep(seconds + 1)

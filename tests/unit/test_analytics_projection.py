@@ -11,23 +11,20 @@ import attrs
 import pytest
 
 from axadapters.clickhouse import ClickHouseAnalyticsStore, open_clickhouse
-from axadapters.ledger_twin import LedgerTwin
 from axadapters.memory.analytics import MemoryAnalyticsStore
-from axadapters.memory.sequences import MemorySequences
 from axapp.analytics import (
     LedgerProjection,
     format_latest_positions,
     project_and_show,
-    records_of,
 )
 from axapp.config import Config
-from axapp.stores import memory_stores
 from axdomain import Side
 from axdomain.analytics import AnalyticsStorageError, AnalyticsStore, project_ledger
 from axdomain.ids import AccountId
+from tests.app_support import MICRO
+from tests.app_support import World as AppWorld
 from tests.contract.clickhouse_support import drop_database, new_database, session_chdb_dsn
 from tests.ledger_support import DATED, PERP, World
-from tests.unit.test_exchange import exchange, funded_pair, place
 
 END_NS = 1 << 62
 
@@ -69,15 +66,21 @@ def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseA
 
 
 def test_projected_records_equal_those_the_exchange_emitted() -> None:
-    x = exchange(memory_stores(), LedgerTwin(), MemorySequences())
-    alice, bob = funded_pair(x)
-    place(x, bob, Side.SELL, 2, price=100, cid="s1")
-    place(x, alice, Side.BUY, 2, price=100, cid="b1")
-    live_positions, live_transactions = records_of(x.records)
-    chains = list(project_ledger(x.ledger.scan_transfers()))
-    assert [p for c in chains for p in c.positions] == live_positions
-    assert [t for c in chains for t in c.transactions] == live_transactions
-    assert live_positions  # the fill moved positions
+    w = AppWorld.build()
+    _, alice_account, alice = w.user("alice", 10_000 * MICRO)
+    _, bob_account, bob = w.user("bob", 10_000 * MICRO)
+    w.place(bob, Side.SELL, 2, 100 * MICRO)
+    w.place(alice, Side.BUY, 2, 100 * MICRO)
+    stored = w.app.stores.projections
+    chains = list(project_ledger(w.app.exchange.ledger.scan_transfers()))
+    for account in (alice_account.account_id, bob_account.account_id):
+        assert [p for c in chains for p in c.positions if p.account_id == account] == list(
+            stored.position_records(account)
+        )
+        assert [t for c in chains for t in c.transactions if t.account_id == account] == list(
+            stored.transaction_records(account)
+        )
+    assert stored.position_records(alice_account.account_id)  # the fill moved positions
 
 
 def test_catch_up_then_live_commits_equal_one_full_catch_up() -> None:

@@ -142,6 +142,7 @@ def test_split_chains_follows_linked_flags(transfers: list[Transfer]) -> None:
     chains = list(split_chains(transfers))
     assert sum(len(c) for c in chains) == len(transfers)
     assert all(not (c[-1].flags & TransferFlags.LINKED) for c in chains)
-    assert len(chains) == 3 + 1 + 1 + 3 + 1 + 1  # deposits, withdrawal, transfer, fills, ...
+    # deposits, withdrawal, transfer, fills, funding, one settlement chain per holder (0, 2)
+    assert len(chains) == 3 + 1 + 1 + 3 + 1 + 2
     with pytest.raises(TransferDecodeError):
         list(split_chains([attrs.evolve(transfers[0], flags=TransferFlags.LINKED)]))

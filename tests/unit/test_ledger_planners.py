@@ -9,7 +9,7 @@ import pytest
 
 from axdomain import SYSTEM_ACCOUNTS, AccountId, ContractDate, ContractId, ProductId
 from axdomain.errors import Conflict, DomainError, InvalidValue
-from axdomain.ledger.events import decode_transfer
+from axdomain.ledger.events import decode_transfer, split_chains
 from axdomain.ledger.planners import (
     FillSide,
     delist_fence,
@@ -334,7 +334,9 @@ def test_settlement_flattens_realizes_and_resets() -> None:
         timestamp_ns=9,
         transfer_ids=_ids(),
     )
-    assert _is_one_linked_chain(batch)
+    # one linked chain per holder, each all or nothing
+    assert [len(chain) for chain in split_chains(batch)] == [3, 3]
+    assert all(_is_one_linked_chain(list(chain)) for chain in split_chains(batch))
     assert [t.code for t in batch] == [8, 3, 9] * 2
     assert _nets(batch, BUYER.account_id) == {
         TransferCode.SETTLEMENT_QTY: -7,

@@ -21,7 +21,7 @@ from axadapters.ledger_twin import journal as journal_module
 from axadapters.ledger_twin.engine import CommittedBatch
 from axadapters.ledger_twin.record import HEADER, encode_record
 from axdomain.errors import InvalidValue
-from axdomain.ledger.port import CreateTransferResult, TransferError
+from axdomain.ledger.port import CreateTransferResult, LedgerBatchTooLarge, TransferError
 from axdomain.ledger.values import (
     USD_LEDGER,
     AccountFlags,
@@ -66,10 +66,16 @@ BATCHES = [
 ]
 
 # header (magic, v1, len 96, CRCs) | ts 9, 1 account, 0 transfers, 1 failed id | account | id
-GOLDEN_RECORD_HEX = (
+GOLDEN_RECORD_V1_HEX = (
     "41584c4a01000000600000003ca4f15b2b93ff1f0900000000000000010000000000000001000000"
     "05000000000000000700000000000000000000000000000000000000000000000000000000000000"
     "040000000200000003000000090000000000000000000000000000000000000010000000"
+)
+# the same batch in format 2: u32 expired count after the failed count (len 100)
+GOLDEN_RECORD_HEX = (
+    "41584c4a0200000064000000ca56728793f4ad660900000000000000010000000000000001000000"
+    "00000000050000000000000007000000000000000000000000000000000000000000000000000000"
+    "00000000040000000200000003000000090000000000000000000000000000000000000010000000"
 )
 
 
@@ -311,26 +317,54 @@ def test_timestamps_come_from_the_clock_and_never_go_back() -> None:
 def test_unsupported_flags_and_oversized_batches_are_rejected_whole() -> None:
     twin = LedgerTwin()
     assert twin.create_accounts(OPENING) == []
-    pending = move(701, CUSTODY, CUSTOMER, 1, TransferFlags(1 << 1))
+    balancing = move(701, CUSTODY, CUSTOMER, 1, TransferFlags.BALANCING_DEBIT)
     with pytest.raises(InvalidValue) as caught:
-        twin.create_transfers([move(700, CUSTODY, CUSTOMER, 1), pending])
+        twin.create_transfers([move(700, CUSTODY, CUSTOMER, 1), balancing])
     assert caught.value.field == "flags"
-    imported = LedgerAccount(id=98, ledger=1, code=1, flags=AccountFlags(1 << 4))
+    imported = LedgerAccount(id=98, ledger=1, code=1, flags=AccountFlags.IMPORTED)
     with pytest.raises(InvalidValue):
         twin.create_accounts([imported])
     too_many = [move(800 + i, CUSTODY, CUSTOMER, 1) for i in range(BATCH_EVENTS_MAX + 1)]
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises(LedgerBatchTooLarge) as too_large:
         twin.create_transfers(too_many)
-    assert caught.value.value == BATCH_EVENTS_MAX + 1
+    assert too_large.value.value == BATCH_EVENTS_MAX + 1
     assert twin.scan_transfers() == []
+
+
+def test_the_batch_limit_is_configurable_and_bounded() -> None:
+    twin = LedgerTwin(batch_events_max=3)
+    assert twin.batch_events_max == 3
+    assert twin.create_accounts(OPENING[:3]) == []
+    with pytest.raises(LedgerBatchTooLarge):
+        twin.create_accounts(OPENING)
+    with pytest.raises(LedgerBatchTooLarge):
+        twin.create_transfers([move(810 + i, CUSTODY, CUSTOMER, 1) for i in range(4)])
+    assert len(twin.scan_accounts()) == 3
+    for wrong in (0, BATCH_EVENTS_MAX + 1):
+        with pytest.raises(InvalidValue):
+            LedgerTwin(batch_events_max=wrong)
 
 
 def test_the_record_format_is_stable() -> None:
     """The on-disk bytes of a known batch: a format change must be a deliberate version bump."""
     account = LedgerAccount(id=(7 << 64) | 5, ledger=2, code=3, user_data_32=4, timestamp=9)
     data = encode_record(CommittedBatch(9, accounts=(account,), failed_transfer_ids=(1 << 100,)))
-    assert len(data) == HEADER.size + 20 + 60 + 16
+    assert len(data) == HEADER.size + 24 + 60 + 16
     assert data.hex() == GOLDEN_RECORD_HEX
+
+
+def test_version_1_records_are_still_replayed(journal_path: Path) -> None:
+    """A journal written before two-phase transfers (format 1) opens unchanged."""
+    journal_path.write_bytes(bytes.fromhex(GOLDEN_RECORD_V1_HEX))
+    with LedgerTwin.open(journal_path) as twin:
+        [account] = twin.scan_accounts()
+        assert (account.id, account.ledger, account.code, account.timestamp) == (
+            (7 << 64) | 5,
+            2,
+            3,
+            9,
+        )
+        assert twin.create_transfers([]) == []
 
 
 def test_a_journal_has_one_writer_at_a_time(journal_path: Path) -> None:

@@ -85,13 +85,13 @@ def replay_journal(path: Path, apply: Callable[[CommittedBatch], None]) -> Repla
         if problem is not None:
             return ReplayOutcome(records, offset, _torn_tail(path, data, offset, records, problem))
         header = data[offset : offset + record.HEADER.size]
-        if record.format_version(header) != record.FORMAT_VERSION:
-            version = record.format_version(header)
+        version = record.format_version(header)
+        if version not in record.READABLE_VERSIONS:
             raise JournalCorrupt(str(path), offset, f"unsupported format version {version}")
         start = offset + record.HEADER.size
         end = start + record.payload_length(header)
         try:
-            apply(record.decode_payload(data[start:end]))
+            apply(record.decode_payload(data[start:end], version))
         except Exception as exc:
             raise JournalCorrupt(str(path), offset, f"intact record not replayable: {exc}") from exc
         records += 1

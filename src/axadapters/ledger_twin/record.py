@@ -9,10 +9,15 @@ The header has its own checksum so a flipped length can never make the reader sk
 over intact records; the payload checksum catches a torn or rotted body. The payload is::
 
     u64 batch timestamp | u32 accounts | u32 transfers | u32 failed transfer ids
-    | accounts (60 bytes each) | transfers (108 bytes each) | failed ids (16 bytes each)
+    | u32 expired pending transfer ids
+    | accounts (60 bytes each) | transfers (128 bytes each) | failed ids (16 bytes each)
+    | expired ids (16 bytes each)
 
-u128 fields are stored as two u64 (low half first). Only what the batch committed is
-written, with the timestamps the ledger assigned, so replay needs no clock.
+A transfer holds id, debit and credit account ids, amount, pending_id, user_data_128,
+user_data_64, user_data_32, timeout, ledger, code, flags, timestamp. Format version 1 (no
+expired count, 108-byte transfers without pending_id and timeout) is still read. u128 fields
+are stored as two u64 (low half first). Only what the batch committed is written, with the
+timestamps the ledger assigned, so replay needs no clock.
 """
 
 from __future__ import annotations
@@ -20,24 +25,33 @@ from __future__ import annotations
 import struct
 import zlib
 
-from axadapters.ledger_twin.engine import BATCH_EVENTS_MAX, CommittedBatch
+from axadapters.ledger_twin.engine import BATCH_EVENTS_MAX, EXPIRIES_PER_BATCH_MAX, CommittedBatch
 from axdomain.ledger.values import AccountFlags, LedgerAccount, Transfer, TransferFlags
 
 MAGIC = b"AXLJ"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 HEADER = struct.Struct("<4sHHIII")
 _HEADER_CRC_SPAN = 16
-_PAYLOAD_HEAD = struct.Struct("<QIII")
+_PAYLOAD_HEAD_V1 = struct.Struct("<QIII")
+_PAYLOAD_HEAD = struct.Struct("<QIIII")
 _ACCOUNT = struct.Struct("<QQQQQIIHHQ")
-_TRANSFER = struct.Struct("<QQQQQQQQQQQIIHHQ")
+_TRANSFER_V1 = struct.Struct("<QQQQQQQQQQQIIHHQ")
+_TRANSFER = struct.Struct("<QQQQQQQQQQQQQIIIHHQ")
 _ID = struct.Struct("<QQ")
 _LOW64 = (1 << 64) - 1
-# Bounded by the largest batch: every event could be a transfer and a burnt id at once.
-PAYLOAD_BYTES_MAX = _PAYLOAD_HEAD.size + BATCH_EVENTS_MAX * (_TRANSFER.size + _ID.size)
+# Bounded by the largest batch: every event could be a transfer and a burnt id at once, plus
+# the expiries released before it.
+PAYLOAD_BYTES_MAX = (
+    _PAYLOAD_HEAD.size
+    + BATCH_EVENTS_MAX * (_TRANSFER.size + _ID.size)
+    + EXPIRIES_PER_BATCH_MAX * _ID.size
+)
 
 assert HEADER.size == 20
 assert _ACCOUNT.size == 60
-assert _TRANSFER.size == 108
+assert _TRANSFER_V1.size == 108
+assert _TRANSFER.size == 128
 
 
 class RecordDecodeError(ValueError):
@@ -51,11 +65,13 @@ def encode_record(batch: CommittedBatch) -> bytes:
             len(batch.accounts),
             len(batch.transfers),
             len(batch.failed_transfer_ids),
+            len(batch.expired_transfer_ids),
         )
     ]
     parts.extend(_encode_account(account) for account in batch.accounts)
     parts.extend(_encode_transfer(transfer) for transfer in batch.transfers)
     parts.extend(_ID.pack(i & _LOW64, i >> 64) for i in batch.failed_transfer_ids)
+    parts.extend(_ID.pack(i & _LOW64, i >> 64) for i in batch.expired_transfer_ids)
     payload = b"".join(parts)
     assert len(payload) <= PAYLOAD_BYTES_MAX, len(payload)
     head = HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(payload), zlib.crc32(payload), 0)
@@ -91,39 +107,47 @@ def payload_is_intact(header: bytes, payload: bytes) -> bool:
     return bool(len(payload) == length and zlib.crc32(payload) == payload_crc)
 
 
-def decode_payload(payload: bytes) -> CommittedBatch:
+def decode_payload(payload: bytes, version: int = FORMAT_VERSION) -> CommittedBatch:
     try:
-        return _decode_payload(payload)
+        return _decode_payload(payload, version)
     except (struct.error, ValueError) as exc:
         raise RecordDecodeError(str(exc)) from exc
 
 
-def _decode_payload(payload: bytes) -> CommittedBatch:
-    timestamp, n_accounts, n_transfers, n_failed = _PAYLOAD_HEAD.unpack_from(payload, 0)
+def _decode_payload(payload: bytes, version: int) -> CommittedBatch:
+    if version == 1:
+        head, transfer_size, decode_transfer = _PAYLOAD_HEAD_V1, _TRANSFER_V1.size, _decode_v1
+        timestamp, n_accounts, n_transfers, n_failed = head.unpack_from(payload, 0)
+        n_expired = 0
+    else:
+        head, transfer_size, decode_transfer = _PAYLOAD_HEAD, _TRANSFER.size, _decode_transfer
+        timestamp, n_accounts, n_transfers, n_failed, n_expired = head.unpack_from(payload, 0)
     expected = (
-        _PAYLOAD_HEAD.size
+        head.size
         + n_accounts * _ACCOUNT.size
-        + n_transfers * _TRANSFER.size
-        + n_failed * _ID.size
+        + n_transfers * transfer_size
+        + (n_failed + n_expired) * _ID.size
     )
     if expected != len(payload):
         raise RecordDecodeError(f"payload holds {len(payload)} bytes, counts say {expected}")
-    offset = _PAYLOAD_HEAD.size
+    offset = head.size
     accounts = []
     for _ in range(n_accounts):
         accounts.append(_decode_account(payload, offset))
         offset += _ACCOUNT.size
     transfers = []
     for _ in range(n_transfers):
-        transfers.append(_decode_transfer(payload, offset))
-        offset += _TRANSFER.size
-    failed = []
-    for _ in range(n_failed):
+        transfers.append(decode_transfer(payload, offset))
+        offset += transfer_size
+    ids = []
+    for _ in range(n_failed + n_expired):
         low, high = _ID.unpack_from(payload, offset)
-        failed.append(high << 64 | low)
+        ids.append(high << 64 | low)
         offset += _ID.size
     assert offset == len(payload)
-    return CommittedBatch(timestamp, tuple(accounts), tuple(transfers), tuple(failed))
+    return CommittedBatch(
+        timestamp, tuple(accounts), tuple(transfers), tuple(ids[:n_failed]), tuple(ids[n_failed:])
+    )
 
 
 def _encode_account(a: LedgerAccount) -> bytes:
@@ -166,10 +190,13 @@ def _encode_transfer(t: Transfer) -> bytes:
         t.credit_account_id >> 64,
         t.amount & _LOW64,
         t.amount >> 64,
+        t.pending_id & _LOW64,
+        t.pending_id >> 64,
         t.user_data_128 & _LOW64,
         t.user_data_128 >> 64,
         t.user_data_64,
         t.user_data_32,
+        t.timeout,
         t.ledger,
         t.code,
         int(t.flags),
@@ -187,6 +214,45 @@ def _decode_transfer(payload: bytes, offset: int) -> Transfer:
         cr_hi,
         amount_lo,
         amount_hi,
+        pending_lo,
+        pending_hi,
+        ud_lo,
+        ud_hi,
+        ud64,
+        ud32,
+        timeout,
+        ledger,
+        code,
+        flags,
+        timestamp,
+    ) = _TRANSFER.unpack_from(payload, offset)
+    return Transfer(
+        id=id_hi << 64 | id_lo,
+        debit_account_id=dr_hi << 64 | dr_lo,
+        credit_account_id=cr_hi << 64 | cr_lo,
+        amount=amount_hi << 64 | amount_lo,
+        ledger=ledger,
+        code=code,
+        flags=TransferFlags(flags),
+        user_data_128=ud_hi << 64 | ud_lo,
+        user_data_64=ud64,
+        user_data_32=ud32,
+        timestamp=timestamp,
+        pending_id=pending_hi << 64 | pending_lo,
+        timeout=timeout,
+    )
+
+
+def _decode_v1(payload: bytes, offset: int) -> Transfer:
+    (
+        id_lo,
+        id_hi,
+        dr_lo,
+        dr_hi,
+        cr_lo,
+        cr_hi,
+        amount_lo,
+        amount_hi,
         ud_lo,
         ud_hi,
         ud64,
@@ -195,7 +261,7 @@ def _decode_transfer(payload: bytes, offset: int) -> Transfer:
         code,
         flags,
         timestamp,
-    ) = _TRANSFER.unpack_from(payload, offset)
+    ) = _TRANSFER_V1.unpack_from(payload, offset)
     return Transfer(
         id=id_hi << 64 | id_lo,
         debit_account_id=dr_hi << 64 | dr_lo,

@@ -28,15 +28,20 @@ from axadapters.ledger_twin.journal import (
     JournalWriter,
     replay_journal,
 )
-from axdomain.ledger.port import AccountError, TransferError
+from axdomain.ledger.port import TIGERBEETLE_BATCH_EVENTS_MAX, AccountError, TransferError
 from axdomain.ledger.values import LedgerAccount, Transfer
 
 
 class LedgerTwin:
     """Implements ``LedgerPort``; see ``engine`` for the exact TigerBeetle subset."""
 
-    def __init__(self, *, clock_ns: Callable[[], int] | None = None) -> None:
-        self._engine = LedgerEngine(clock_ns)
+    def __init__(
+        self,
+        *,
+        clock_ns: Callable[[], int] | None = None,
+        batch_events_max: int = TIGERBEETLE_BATCH_EVENTS_MAX,
+    ) -> None:
+        self._engine = LedgerEngine(clock_ns, batch_events_max)
         self._journal: JournalWriter | None = None
         self._recovery: JournalRecovery | None = None
         self._needs_repair = False
@@ -51,6 +56,7 @@ class LedgerTwin:
         clock_ns: Callable[[], int] | None = None,
         fsync: FsyncPolicy = FsyncPolicy.EVERY_BATCH,
         repair_torn_tail: bool = False,
+        batch_events_max: int = TIGERBEETLE_BATCH_EVENTS_MAX,
     ) -> LedgerTwin:
         """Replay the journal at ``path`` (created if absent) and append to it from now on.
 
@@ -58,7 +64,7 @@ class LedgerTwin:
         ``JournalNeedsRepair`` until ``repair_torn_tail()`` (or ``repair_torn_tail=True``
         here) moves those bytes aside. Corruption before the end raises ``JournalCorrupt``.
         """
-        twin = cls(clock_ns=clock_ns)
+        twin = cls(clock_ns=clock_ns, batch_events_max=batch_events_max)
         journal_path = Path(path)
         outcome = replay_journal(journal_path, twin._engine.replay)
         twin._journal = JournalWriter(journal_path, fsync, outcome.valid_bytes)
@@ -76,6 +82,16 @@ class LedgerTwin:
     @property
     def last_timestamp(self) -> int:
         return self._engine.last_timestamp
+
+    @property
+    def batch_events_max(self) -> int:
+        return self._engine.batch_events_max
+
+    def pending_status(self, transfer_id: int) -> str | None:
+        """``pending``/``posted``/``voided``/``expired`` of a pending transfer (twin only:
+        TigerBeetle shows it only through balances and the post/void results)."""
+        with self._lock:
+            return self._engine.pending_status(transfer_id)
 
     def repair_torn_tail(self) -> JournalRecovery:
         """Copy the torn bytes to ``<journal>.torn-<offset>`` and cut them off the journal."""
@@ -135,9 +151,13 @@ class LedgerTwin:
         with self._lock:
             return self._engine.lookup_transfers(ids)
 
-    def query_accounts(self, ledger: int, user_data_32: int) -> list[LedgerAccount]:
+    def query_accounts(self, ledger: int, user_data_32: int | None = None) -> list[LedgerAccount]:
         with self._lock:
             return self._engine.query_accounts(ledger, user_data_32)
+
+    def query_transfers(self, ledger: int) -> list[Transfer]:
+        with self._lock:
+            return self._engine.query_transfers(ledger)
 
     def get_account_transfers(self, account_id: int) -> list[Transfer]:
         with self._lock:

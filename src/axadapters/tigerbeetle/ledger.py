@@ -1,59 +1,129 @@
 """``TigerBeetleLedger``: ``LedgerPort`` on the official ``tigerbeetle`` client.
 
-Our values map 1:1 onto the client's (same field names and widths); pending balances,
-``pending_id`` and ``timeout`` stay zero because the exchange never uses two-phase
-transfers. Result names are shared with TigerBeetle, so statuses map by name; one the port
-does not know raises ``UnexpectedLedgerResult`` rather than being guessed.
+Our values map 1:1 onto the client's (same field names and widths, pending balances,
+``pending_id`` and ``timeout`` included). Result names are shared with TigerBeetle, so
+statuses map by name; one the port does not know raises ``UnexpectedLedgerResult`` rather
+than being guessed.
 
-Reads page through the cluster ``PAGE_LIMIT`` objects at a time by timestamp, so scans
-return every object however large the ledger is.
+Batch size is the cluster's (its message size), so it is configuration
+(``AX_TIGERBEETLE_BATCH_MAX``): a create call above it raises ``LedgerBatchTooLarge``
+before anything is sent, lookups are split into chunks of it, and the cluster's own
+``too_much_data`` maps to the same error. Every other client failure (closed or evicted
+client, wrong release, a request the cluster refuses) raises ``LedgerUnavailable``.
+
+Reads page through the cluster by timestamp until a page comes back empty: the cluster caps
+a page at what fits its message, which may be below the requested limit, so a short page
+does not prove the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import tigerbeetle as tb
+from tigerbeetle.client import InitError
 
+from axdomain.errors import InvalidValue
 from axdomain.ledger.port import (
+    TIGERBEETLE_BATCH_EVENTS_MAX,
     AccountError,
     CreateAccountResult,
     CreateTransferResult,
+    LedgerBatchTooLarge,
+    LedgerUnavailable,
     TransferError,
+    require_batch_size,
+    require_query_ledger,
+    require_supported_flags,
 )
 from axdomain.ledger.values import AccountFlags, LedgerAccount, Transfer, TransferFlags
 
-PAGE_LIMIT = 1000
-LOOKUP_CHUNK = 8189  # TigerBeetle's largest batch of ids per request
 _R = TypeVar("_R", CreateAccountResult, CreateTransferResult)
+_V = TypeVar("_V")
+_UNAVAILABLE = (
+    tb.ClientClosedError,
+    tb.ClientEvictedError,
+    tb.ClientReleaseTooLowError,
+    tb.ClientReleaseTooHighError,
+    tb.NativeError,
+    InitError,
+)
 
 
 class UnexpectedLedgerResult(Exception):
     """The cluster answered with a status outside the port's subset."""
 
 
+def call_client(operation: str, count: int, request: Callable[..., _V], *args: Any) -> _V:
+    """Run one client request, turning its exceptions into the port's typed errors."""
+    try:
+        return request(*args)
+    except tb.TooMuchDataError:
+        raise LedgerBatchTooLarge(
+            operation,
+            count,
+            "the cluster refused the batch as too much data: lower "
+            "AX_TIGERBEETLE_BATCH_MAX to the cluster's batch size",
+        ) from None
+    except _UNAVAILABLE as exc:
+        raise LedgerUnavailable(f"TigerBeetle {operation}: {exc or type(exc).__name__}") from exc
+    except (UnexpectedLedgerResult, LedgerBatchTooLarge):
+        raise
+    except Exception as exc:  # the client's bare Exception for invalid operation / data size
+        raise LedgerUnavailable(f"TigerBeetle {operation}: {exc}") from exc
+
+
 class TigerBeetleLedger:
-    def __init__(self, client: tb.ClientSync) -> None:
+    def __init__(self, client: Any, batch_events_max: int = TIGERBEETLE_BATCH_EVENTS_MAX) -> None:
+        if not 1 <= batch_events_max <= TIGERBEETLE_BATCH_EVENTS_MAX:
+            raise InvalidValue(
+                "batch_events_max", batch_events_max, f"must be 1..{TIGERBEETLE_BATCH_EVENTS_MAX}"
+            )
         self._client = client
+        self._batch_events_max = batch_events_max
 
     @classmethod
-    def connect(cls, cluster_id: int, addresses: str) -> TigerBeetleLedger:
+    def connect(
+        cls,
+        cluster_id: int,
+        addresses: str,
+        batch_events_max: int = TIGERBEETLE_BATCH_EVENTS_MAX,
+    ) -> TigerBeetleLedger:
         """``addresses``: the replicas, comma separated (``AX_TIGERBEETLE_ADDRESSES``)."""
-        return cls(tb.ClientSync(cluster_id=cluster_id, replica_addresses=addresses))
+        client = call_client(
+            "connect", 0, lambda: tb.ClientSync(cluster_id=cluster_id, replica_addresses=addresses)
+        )
+        return cls(client, batch_events_max)
+
+    @property
+    def batch_events_max(self) -> int:
+        return self._batch_events_max
 
     def close(self) -> None:
         self._client.close()
 
     def create_accounts(self, accounts: Sequence[LedgerAccount]) -> list[AccountError]:
-        results = self._client.create_accounts([to_tb_account(a) for a in accounts])
+        require_batch_size("accounts", len(accounts), self._batch_events_max)
+        require_supported_flags(accounts=accounts)
+        if not accounts:
+            return []
+        events = [to_tb_account(a) for a in accounts]
+        results = call_client("create_accounts", len(events), self._client.create_accounts, events)
         return [
             AccountError(index, _by_name(CreateAccountResult, name))
             for index, name in failures(results, len(accounts))
         ]
 
     def create_transfers(self, transfers: Sequence[Transfer]) -> list[TransferError]:
-        results = self._client.create_transfers([to_tb_transfer(t) for t in transfers])
+        require_batch_size("transfers", len(transfers), self._batch_events_max)
+        require_supported_flags(transfers=transfers)
+        if not transfers:
+            return []
+        events = [to_tb_transfer(t) for t in transfers]
+        results = call_client(
+            "create_transfers", len(events), self._client.create_transfers, events
+        )
         return [
             TransferError(index, _by_name(CreateTransferResult, name))
             for index, name in failures(results, len(transfers))
@@ -61,66 +131,88 @@ class TigerBeetleLedger:
 
     def lookup_accounts(self, ids: Sequence[int]) -> list[LedgerAccount]:
         found: list[LedgerAccount] = []
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            chunk = list(ids[start : start + LOOKUP_CHUNK])
-            found.extend(from_tb_account(a) for a in self._client.lookup_accounts(chunk))
+        for start in range(0, len(ids), self._batch_events_max):
+            chunk = list(ids[start : start + self._batch_events_max])
+            page = call_client("lookup_accounts", len(chunk), self._client.lookup_accounts, chunk)
+            found.extend(from_tb_account(a) for a in page)
         return found
 
     def lookup_transfers(self, ids: Sequence[int]) -> list[Transfer]:
         found: list[Transfer] = []
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            chunk = list(ids[start : start + LOOKUP_CHUNK])
-            found.extend(from_tb_transfer(t) for t in self._client.lookup_transfers(chunk))
+        for start in range(0, len(ids), self._batch_events_max):
+            chunk = list(ids[start : start + self._batch_events_max])
+            page = call_client("lookup_transfers", len(chunk), self._client.lookup_transfers, chunk)
+            found.extend(from_tb_transfer(t) for t in page)
         return found
 
-    def query_accounts(self, ledger: int, user_data_32: int) -> list[LedgerAccount]:
-        # A zero filter field means "any" to TigerBeetle, so user_data_32 == 0 is re-checked.
-        found = self._query_accounts(ledger=ledger, user_data_32=user_data_32)
-        return [a for a in found if a.user_data_32 == user_data_32]
+    def query_accounts(self, ledger: int, user_data_32: int | None = None) -> list[LedgerAccount]:
+        require_query_ledger(ledger)
+        found = self._pages(
+            "query_accounts",
+            lambda ts: self._client.query_accounts(
+                _query_filter(ledger, user_data_32 or 0, ts, self._batch_events_max)
+            ),
+        )
+        # A zero filter field means "any" to TigerBeetle, so an exact 0 is re-checked here.
+        accounts = [from_tb_account(a) for a in found]
+        if user_data_32 is None:
+            return accounts
+        return [a for a in accounts if a.user_data_32 == user_data_32]
+
+    def query_transfers(self, ledger: int) -> list[Transfer]:
+        require_query_ledger(ledger)
+        found = self._pages(
+            "query_transfers",
+            lambda ts: self._client.query_transfers(
+                _query_filter(ledger, 0, ts, self._batch_events_max)
+            ),
+        )
+        return [from_tb_transfer(t) for t in found]
 
     def get_account_transfers(self, account_id: int) -> list[Transfer]:
-        found: list[Transfer] = []
-        timestamp_min = 0
-        while True:
-            page = self._client.get_account_transfers(
+        found = self._pages(
+            "get_account_transfers",
+            lambda ts: self._client.get_account_transfers(
                 tb.AccountFilter(
                     account_id=account_id,
                     user_data_128=0,
                     user_data_64=0,
                     user_data_32=0,
                     code=0,
-                    timestamp_min=timestamp_min,
+                    timestamp_min=ts,
                     timestamp_max=0,
-                    limit=PAGE_LIMIT,
+                    limit=self._batch_events_max,
                     flags=tb.AccountFilterFlags.DEBITS | tb.AccountFilterFlags.CREDITS,
                 )
-            )
-            found.extend(from_tb_transfer(t) for t in page)
-            if len(page) < PAGE_LIMIT:
-                return found
-            timestamp_min = page[-1].timestamp + 1
+            ),
+        )
+        return [from_tb_transfer(t) for t in found]
 
     def scan_accounts(self) -> list[LedgerAccount]:
-        return self._query_accounts(ledger=0, user_data_32=0)
+        found = self._pages(
+            "query_accounts",
+            lambda ts: self._client.query_accounts(_query_filter(0, 0, ts, self._batch_events_max)),
+        )
+        return [from_tb_account(a) for a in found]
 
     def scan_transfers(self) -> list[Transfer]:
-        found: list[Transfer] = []
-        timestamp_min = 0
-        while True:
-            page = self._client.query_transfers(_query_filter(0, 0, timestamp_min))
-            found.extend(from_tb_transfer(t) for t in page)
-            if len(page) < PAGE_LIMIT:
-                return found
-            timestamp_min = page[-1].timestamp + 1
+        found = self._pages(
+            "query_transfers",
+            lambda ts: self._client.query_transfers(
+                _query_filter(0, 0, ts, self._batch_events_max)
+            ),
+        )
+        return [from_tb_transfer(t) for t in found]
 
-    def _query_accounts(self, ledger: int, user_data_32: int) -> list[LedgerAccount]:
-        found: list[LedgerAccount] = []
+    def _pages(self, operation: str, page_from: Callable[[int], list[Any]]) -> list[Any]:
+        """Every object of a timestamp-ordered query, one page after another."""
+        found: list[Any] = []
         timestamp_min = 0
         while True:
-            page = self._client.query_accounts(_query_filter(ledger, user_data_32, timestamp_min))
-            found.extend(from_tb_account(a) for a in page)
-            if len(page) < PAGE_LIMIT:
+            page = call_client(operation, 1, page_from, timestamp_min)
+            if not page:
                 return found
+            found.extend(page)
             timestamp_min = page[-1].timestamp + 1
 
 
@@ -144,7 +236,7 @@ def _by_name(enum_type: type[_R], name: str) -> _R:
         raise UnexpectedLedgerResult(f"{enum_type.__name__} has no {name}") from None
 
 
-def _query_filter(ledger: int, user_data_32: int, timestamp_min: int) -> tb.QueryFilter:
+def _query_filter(ledger: int, user_data_32: int, timestamp_min: int, limit: int) -> Any:
     return tb.QueryFilter(
         user_data_128=0,
         user_data_64=0,
@@ -153,7 +245,7 @@ def _query_filter(ledger: int, user_data_32: int, timestamp_min: int) -> tb.Quer
         code=0,
         timestamp_min=timestamp_min,
         timestamp_max=0,
-        limit=PAGE_LIMIT,
+        limit=limit,
         flags=tb.QueryFilterFlags.NONE,
     )
 
@@ -161,7 +253,9 @@ def _query_filter(ledger: int, user_data_32: int, timestamp_min: int) -> tb.Quer
 def to_tb_account(a: LedgerAccount) -> tb.Account:
     return tb.Account(
         id=a.id,
+        debits_pending=a.debits_pending,
         debits_posted=a.debits_posted,
+        credits_pending=a.credits_pending,
         credits_posted=a.credits_posted,
         user_data_128=a.user_data_128,
         user_data_64=a.user_data_64,
@@ -185,6 +279,8 @@ def from_tb_account(a: tb.Account) -> LedgerAccount:
         debits_posted=a.debits_posted,
         credits_posted=a.credits_posted,
         timestamp=a.timestamp,
+        debits_pending=a.debits_pending,
+        credits_pending=a.credits_pending,
     )
 
 
@@ -194,9 +290,11 @@ def to_tb_transfer(t: Transfer) -> tb.Transfer:
         debit_account_id=t.debit_account_id,
         credit_account_id=t.credit_account_id,
         amount=t.amount,
+        pending_id=t.pending_id,
         user_data_128=t.user_data_128,
         user_data_64=t.user_data_64,
         user_data_32=t.user_data_32,
+        timeout=t.timeout,
         ledger=t.ledger,
         code=t.code,
         flags=tb.TransferFlags(int(t.flags)),
@@ -217,4 +315,6 @@ def from_tb_transfer(t: tb.Transfer) -> Transfer:
         user_data_64=t.user_data_64,
         user_data_32=t.user_data_32,
         timestamp=t.timestamp,
+        pending_id=t.pending_id,
+        timeout=t.timeout,
     )

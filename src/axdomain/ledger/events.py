@@ -9,6 +9,7 @@ collapse into one another (a bug the source design records in an earlier decoder
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import ClassVar
@@ -46,6 +47,59 @@ class TransferDecodeError(InvalidValue):
     """A transfer that is not a well-formed instance of its code (or has no known code)."""
 
 
+class Phase(enum.Enum):
+    """Where a transfer stands in TigerBeetle's two-phase protocol."""
+
+    SINGLE = "single"  # posted at once
+    PENDING = "pending"  # reserves: moves debits_pending / credits_pending only
+    POST = "post"  # moves its amount into the posted balances, releases the reservation
+    VOID = "void"  # releases the reservation, posts nothing
+
+
+_PENDING = int(TransferFlags.PENDING)
+_POST = int(TransferFlags.POST_PENDING_TRANSFER)
+_VOID = int(TransferFlags.VOID_PENDING_TRANSFER)
+_CLOSING = int(TransferFlags.CLOSING_DEBIT | TransferFlags.CLOSING_CREDIT)
+_PHASE_FLAGS = _PENDING | _POST | _VOID
+# Flags a committed exchange transfer may carry; anything else is not ours to fold.
+_DECODABLE_FLAGS = int(TransferFlags.LINKED) | _PHASE_FLAGS | _CLOSING
+# Two-phase withdrawals are the only reservations; zero-amount closing transfers are pending
+# qty/basis transfers (SETTLEMENT_QTY, BASIS_RESET) that never post.
+TWO_PHASE_CODES = frozenset({TransferCode.WITHDRAWAL})
+CLOSING_CODES = frozenset({TransferCode.SETTLEMENT_QTY, TransferCode.BASIS_RESET})
+
+
+def phase_of(transfer: Transfer) -> Phase:
+    flags = int(transfer.flags)
+    if flags & _PENDING:
+        return Phase.PENDING
+    if flags & _POST:
+        return Phase.POST
+    if flags & _VOID:
+        return Phase.VOID
+    return Phase.SINGLE
+
+
+def posted_amount(transfer: Transfer) -> int:
+    """What the transfer moved into the posted balances (``debits_posted`` of the debit
+    account, ``credits_posted`` of the credit account): its amount, except for a pending or
+    voiding transfer, which post nothing. Every fold of posted nets must use this."""
+    return 0 if int(transfer.flags) & (_PENDING | _VOID) else transfer.amount
+
+
+def pending_delta(transfer: Transfer, pending_amount: int) -> int:
+    """Change of the debit account's ``debits_pending`` (and the credit account's
+    ``credits_pending``): ``+amount`` for a pending transfer, ``-pending_amount`` (the
+    reserved amount of ``transfer.pending_id``) for a post or void, 0 otherwise. A timeout
+    expiry releases ``-pending_amount`` too, with no transfer of its own."""
+    flags = int(transfer.flags)
+    if flags & _PENDING:
+        return transfer.amount
+    if flags & (_POST | _VOID):
+        return -pending_amount
+    return 0
+
+
 @lru_cache(maxsize=65_536)
 def _contract_part(low64: int) -> tuple[ContractId, bool]:
     """Cache the (contract, is_basis) half: a ledger holds few contracts, many accounts."""
@@ -76,10 +130,18 @@ class LedgerEvent:
     amount: int
     timestamp_ns: int
     linked: bool
+    phase: Phase = Phase.SINGLE
+    pending_id: int = 0  # the reservation a POST or VOID resolves
+    closing: bool = False  # a zero-amount pending transfer that closes qty/basis accounts
 
     @property
     def kind(self) -> TransferCode:
         return self.KIND
+
+    @property
+    def posted_amount(self) -> int:
+        """What moved between the posted balances (0 for a pending or a void)."""
+        return 0 if self.phase in (Phase.PENDING, Phase.VOID) else self.amount
 
     @property
     def contract(self) -> ContractId:
@@ -229,6 +291,28 @@ def _check_parties(
         raise _fail("transfer", transfer.id, f"{code.name} is between two customer accounts")
 
 
+def _check_phase(transfer: Transfer, code: TransferCode) -> tuple[Phase, bool]:
+    """Two-phase flags only where the exchange uses them: withdrawals (pending, post, void)
+    and zero-amount pending closing transfers on qty/basis accounts."""
+    flags = int(transfer.flags)
+    if flags & ~_DECODABLE_FLAGS:
+        raise _fail("flags", transfer.flags, "not a flag combination the exchange writes")
+    phase = phase_of(transfer)
+    if bin(flags & _PHASE_FLAGS).count("1") > 1:
+        raise _fail("flags", transfer.flags, "pending, post and void exclude each other")
+    closing = bool(flags & _CLOSING)
+    if closing:
+        if code not in CLOSING_CODES or phase is not Phase.PENDING or transfer.amount != 0:
+            raise _fail("flags", transfer.flags, "closing is a zero pending qty/basis transfer")
+    elif phase is not Phase.SINGLE and code not in TWO_PHASE_CODES:
+        raise _fail("flags", transfer.flags, f"{code.name} is never two-phase")
+    if (phase in (Phase.POST, Phase.VOID)) != (transfer.pending_id != 0):
+        raise _fail("pending_id", transfer.pending_id, f"wrong for a {phase.value} transfer")
+    if transfer.timeout and phase is not Phase.PENDING:
+        raise _fail("timeout", transfer.timeout, "only a pending transfer has a timeout")
+    return phase, closing
+
+
 def decode_transfer(transfer: Transfer) -> LedgerEvent:
     """The typed event of one committed transfer; ``TransferDecodeError`` if inconsistent."""
     code = _code_of(transfer)
@@ -236,15 +320,25 @@ def decode_transfer(transfer: Transfer) -> LedgerEvent:
     credit = _ref("credit_account_id", transfer.credit_account_id)
     _check_shape(transfer, code, debit, credit)
     _check_parties(transfer, code, debit, credit)
-    linked = bool(transfer.flags & TransferFlags.LINKED)
-    amount, at_ns = transfer.amount, transfer.user_data_64
+    phase, closing = _check_phase(transfer, code)
+    args = (
+        transfer.id,
+        debit,
+        credit,
+        transfer.amount,
+        transfer.user_data_64,
+        bool(transfer.flags & TransferFlags.LINKED),
+        phase,
+        transfer.pending_id,
+        closing,
+    )
     if code in QTY_CODES:
         price, qty = unpack_price_qty(transfer.user_data_128)
         if qty != transfer.amount:
             raise _fail("user_data_128", transfer.user_data_128, "packed qty != amount")
         qty_type = TradeQty if code is TransferCode.TRADE_QTY else SettlementQty
-        return qty_type(transfer.id, debit, credit, amount, at_ns, linked, price)
-    return EVENT_TYPES[code](transfer.id, debit, credit, amount, at_ns, linked)
+        return qty_type(*args, price_micro_usd=price)
+    return EVENT_TYPES[code](*args)
 
 
 def split_chains(transfers: Sequence[Transfer]) -> Iterator[Sequence[Transfer]]:

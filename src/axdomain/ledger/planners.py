@@ -14,7 +14,7 @@ worked examples and the rounding decisions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -23,9 +23,11 @@ from axdomain.accounts import Account
 from axdomain.contracts import ContractId
 from axdomain.errors import Conflict, InvalidValue
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId
-from axdomain.ledger.events import decode_ref
+from axdomain.ledger.events import decode_ref, split_chains
+from axdomain.ledger.port import TIGERBEETLE_BATCH_EVENTS_MAX
 from axdomain.ledger.position import Position, div_toward_zero, fill_effect, sign
 from axdomain.ledger.values import (
+    U32_MAX,
     U64_MAX,
     U128_MAX,
     USD_LEDGER,
@@ -52,6 +54,9 @@ FEES = SYSTEM_ACCOUNTS.AX_FEES
 CUSTODY = SYSTEM_ACCOUNTS.AX_CUSTODY
 FUNDING = SYSTEM_ACCOUNTS.AX_FUNDING
 SETTLEMENT = SYSTEM_ACCOUNTS.AX_SETTLEMENT
+# The longest linked chain any planner emits (a fill: the qty leg and three legs per side):
+# the smallest batch limit the exchange can run with.
+CHAIN_EVENTS_MAX = 7
 
 
 @attrs.frozen
@@ -99,6 +104,40 @@ def _batch(legs: Sequence[_Leg], transfer_ids: Iterator[int], timestamp_ns: int)
             )
         )
     return batch
+
+
+def _chains(
+    legs_per_unit: Sequence[Sequence[_Leg]], transfer_ids: Iterator[int], timestamp_ns: int
+) -> list[Transfer]:
+    """One linked chain per economic unit, concatenated (empty units left out)."""
+    planned: list[Transfer] = []
+    for legs in legs_per_unit:
+        planned += _batch(legs, transfer_ids, timestamp_ns)
+    return planned
+
+
+def split_batches(transfers: Sequence[Transfer], batch_events_max: int) -> list[list[Transfer]]:
+    """Pack consecutive whole linked chains into batches of at most ``batch_events_max``
+    events, in order: a chain (an economic unit, applied all or nothing) is never cut.
+
+    ``InvalidValue`` if one chain alone is longer than the limit (or the plan ends inside an
+    open chain): no batching could submit it atomically.
+    """
+    require_range("batch_events_max", batch_events_max, 1, TIGERBEETLE_BATCH_EVENTS_MAX)
+    batches: list[list[Transfer]] = []
+    current: list[Transfer] = []
+    for chain in split_chains(transfers):
+        if len(chain) > batch_events_max:
+            raise InvalidValue(
+                "batch_events_max", batch_events_max, f"a chain of {len(chain)} events needs more"
+            )
+        if len(current) + len(chain) > batch_events_max:
+            batches.append(current)
+            current = []
+        current += chain
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _require_customer(field: str, account: Account) -> None:
@@ -301,6 +340,77 @@ def plan_internal_transfer(
     return _batch([leg], transfer_ids, timestamp_ns)
 
 
+def plan_reserve_withdrawal(
+    *,
+    account: Account,
+    amount_micro_usd: int,
+    timestamp_ns: int,
+    transfer_ids: Iterator[int],
+    timeout_s: int = 0,
+) -> list[Transfer]:
+    """Reserve a withdrawal: one PENDING WITHDRAWAL, the account's USD -> AX_CUSTODY.
+
+    Nothing is posted; the amount moves into the account's ``debits_pending`` (and custody's
+    ``credits_pending``), which the ledger counts against ``debits_must_not_exceed_credits``:
+    a reservation above the free cash fails with ``exceeds_credits``, and while it stands
+    free cash is ``LedgerAccount.available`` (posted net minus debits pending). The
+    transfer's id identifies the withdrawal for ``plan_post_withdrawal`` /
+    ``plan_void_withdrawal``. ``timeout_s`` 0 (the default) holds it until an operator posts
+    or voids it; a timeout makes the ledger release it on its own, with no transfer to
+    fold, so the exchange keeps 0.
+    """
+    amount = require_range("amount_micro_usd", amount_micro_usd, 1, U128_MAX)
+    timeout = require_range("timeout_s", timeout_s, 0, U32_MAX)
+    leg = _custody_leg(TransferCode.WITHDRAWAL, account, -amount, timestamp_ns)
+    [reserve] = _batch([leg], transfer_ids, timestamp_ns)
+    return [attrs.evolve(reserve, flags=TransferFlags.PENDING, timeout=timeout)]
+
+
+def _resolve_withdrawal(
+    pending: Transfer, flag: TransferFlags, timestamp_ns: int, transfer_ids: Iterator[int]
+) -> list[Transfer]:
+    if not isinstance(pending, Transfer):
+        raise InvalidValue("pending", pending, "must be the reserving Transfer")
+    if pending.code != TransferCode.WITHDRAWAL or pending.flags != TransferFlags.PENDING:
+        raise InvalidValue("pending", pending.id, "is not a pending withdrawal")
+    require_range("timestamp_ns", timestamp_ns, 0, U64_MAX)
+    return [
+        Transfer(
+            id=next(transfer_ids),
+            debit_account_id=pending.debit_account_id,
+            credit_account_id=pending.credit_account_id,
+            amount=pending.amount,
+            ledger=pending.ledger,
+            code=pending.code,
+            flags=flag,
+            user_data_64=timestamp_ns,
+            pending_id=pending.id,
+        )
+    ]
+
+
+def plan_post_withdrawal(
+    *, pending: Transfer, timestamp_ns: int, transfer_ids: Iterator[int]
+) -> list[Transfer]:
+    """The payment left: post the whole reservation (POST_PENDING_TRANSFER of
+    ``pending.id``), which moves it into the posted balances and releases the reserve.
+    The ledger answers ``pending_transfer_already_posted`` / ``_voided`` / ``_expired`` for
+    a reservation already resolved."""
+    return _resolve_withdrawal(
+        pending, TransferFlags.POST_PENDING_TRANSFER, timestamp_ns, transfer_ids
+    )
+
+
+def plan_void_withdrawal(
+    *, pending: Transfer, timestamp_ns: int, transfer_ids: Iterator[int]
+) -> list[Transfer]:
+    """The payment failed or was cancelled: void the reservation; nothing is posted and the
+    amount is free cash again."""
+    return _resolve_withdrawal(
+        pending, TransferFlags.VOID_PENDING_TRANSFER, timestamp_ns, transfer_ids
+    )
+
+
 # -------------------------------------------------------------------------------- funding
 
 
@@ -325,6 +435,7 @@ def plan_funding(
     funding_rate_ppb: int,
     timestamp_ns: int,
     transfer_ids: Iterator[int],
+    batch_events_max: int = TIGERBEETLE_BATCH_EVENTS_MAX,
 ) -> list[Transfer]:
     """One funding interval of a perpetual against AX_FUNDING.
 
@@ -332,7 +443,12 @@ def plan_funding(
     longs pay and shorts receive. The residue (sum paid - sum received, between 0 and the
     number of positions in micro-USD) accrues in AX_FUNDING. Returns ``[]`` when nothing
     moves (all positions flat or rate zero).
+
+    One linked chain when the legs fit ``batch_events_max``; otherwise consecutive chains of
+    at most that many legs (each position's payment is one leg, so no payment is split;
+    ``split_batches`` then gives one chain per batch).
     """
+    require_range("batch_events_max", batch_events_max, 1, TIGERBEETLE_BATCH_EVENTS_MAX)
     contract = _require_product_contract(contract)
     if not contract.is_perp:
         raise InvalidValue("contract", contract.value, "funding applies to perpetuals only")
@@ -358,7 +474,9 @@ def plan_funding(
                 contract.date.value,
             )
         )
-    return _batch(legs, transfer_ids, timestamp_ns)
+    live = [leg for leg in legs if leg.signed_amount != 0]
+    units = [live[i : i + batch_events_max] for i in range(0, len(live), batch_events_max)]
+    return _chains(units, transfer_ids, timestamp_ns)
 
 
 # ------------------------------------------------------------------------------ settlement
@@ -372,12 +490,16 @@ def plan_settlement(
     timestamp_ns: int,
     transfer_ids: Iterator[int],
 ) -> list[Transfer]:
-    """Final settlement of a dated contract at price ``S``: one linked batch for all holders.
+    """Final settlement of a dated contract at price ``S``: one linked chain per holder.
 
     Per open position ``(q0, B0)``: SETTLEMENT_QTY drives qty to zero against AX_SETTLEMENT,
     REALIZED_PNL ``S*q0 - B0`` against AX_PNL's USD account, BASIS_RESET ``-B0`` against
-    AX_PNL's basis account. ``positions`` must list every holder (their qty must sum to zero),
-    so AX_SETTLEMENT ends flat and AX_PNL's USD and basis move by the same amount (G1, G3).
+    AX_PNL's basis account, linked so each holder settles all or nothing. ``positions`` must
+    list every holder (their qty must sum to zero), so once every chain has committed
+    AX_SETTLEMENT is flat and AX_PNL's USD and basis have moved by the same amount (G1, G3).
+    Between chains AX_PNL's USD and basis differ by ``S`` times the qty still unsettled; a
+    chain the ledger refuses (a loser who cannot pay: ``exceeds_credits``) leaves that holder
+    open and must be settled before G3 holds again. Submit with ``split_batches``.
     """
     contract = _require_product_contract(contract)
     if contract.is_perp:
@@ -394,40 +516,42 @@ def plan_settlement(
     if total_qty != 0:
         raise InvalidValue("positions", total_qty, "net qty must be 0: list every holder")
     date = contract.date.value
-    legs: list[_Leg] = []
+    units: list[list[_Leg]] = []
     for account_id, position in open_positions.items():
         q0, b0 = position.qty_lots, position.basis_micro_usd
         udata128 = pack_price_qty(price, abs(q0))
-        legs += [
-            _Leg(
-                TransferCode.SETTLEMENT_QTY,
-                derive_tb_account_id(account_id, contract),
-                derive_tb_account_id(SETTLEMENT, contract),
-                -q0,
-                contract.qty_ledger,
-                udata128,
-                date,
-            ),
-            _Leg(
-                TransferCode.REALIZED_PNL,
-                derive_tb_usd_account_id(account_id),
-                derive_tb_usd_account_id(PNL),
-                _amount("realized_pnl_micro_usd", price * q0 - b0),
-                USD_LEDGER,
-                udata128,
-                date,
-            ),
-            _Leg(
-                TransferCode.BASIS_RESET,
-                derive_tb_basis_account_id(account_id, contract),
-                derive_tb_basis_account_id(PNL, contract),
-                -b0,
-                contract.qty_ledger + 1,
-                udata128,
-                date,
-            ),
-        ]
-    return _batch(legs, transfer_ids, timestamp_ns)
+        units.append(
+            [
+                _Leg(
+                    TransferCode.SETTLEMENT_QTY,
+                    derive_tb_account_id(account_id, contract),
+                    derive_tb_account_id(SETTLEMENT, contract),
+                    -q0,
+                    contract.qty_ledger,
+                    udata128,
+                    date,
+                ),
+                _Leg(
+                    TransferCode.REALIZED_PNL,
+                    derive_tb_usd_account_id(account_id),
+                    derive_tb_usd_account_id(PNL),
+                    _amount("realized_pnl_micro_usd", price * q0 - b0),
+                    USD_LEDGER,
+                    udata128,
+                    date,
+                ),
+                _Leg(
+                    TransferCode.BASIS_RESET,
+                    derive_tb_basis_account_id(account_id, contract),
+                    derive_tb_basis_account_id(PNL, contract),
+                    -b0,
+                    contract.qty_ledger + 1,
+                    udata128,
+                    date,
+                ),
+            ]
+        )
+    return _chains(units, transfer_ids, timestamp_ns)
 
 
 # ---------------------------------------------------------------------------- delist fence
@@ -479,6 +603,88 @@ def delist_fence(
 def require_delistable(fence: DelistFence) -> None:
     if not fence.allowed:
         raise Conflict("contract", fence.contract.value, "; ".join(fence.blockers))
+
+
+def _closing(
+    contract: ContractId, code: TransferCode, timestamp_ns: int
+) -> Callable[[int, int, TransferFlags, int], Transfer]:
+    """Builder of the zero-amount pending closing transfers of one contract ledger."""
+    ledger = contract.qty_ledger + (1 if code is TransferCode.BASIS_RESET else 0)
+
+    def closing(debit_tb_id: int, credit_tb_id: int, flags: TransferFlags, tid: int) -> Transfer:
+        return Transfer(
+            id=tid,
+            debit_account_id=debit_tb_id,
+            credit_account_id=credit_tb_id,
+            amount=0,
+            ledger=ledger,
+            code=code,
+            flags=TransferFlags.PENDING | flags,
+            user_data_64=timestamp_ns,
+            user_data_32=contract.date.value,
+        )
+
+    return closing
+
+
+def plan_close_contract_accounts(
+    contract: ContractId,
+    *,
+    qty_accounts: Sequence[LedgerAccount],
+    basis_accounts: Sequence[LedgerAccount],
+    resting_orders: Sequence[Order],
+    timestamp_ns: int,
+    transfer_ids: Iterator[int],
+) -> list[Transfer]:
+    """Close every qty and basis account of a delisted contract so nothing posts to it again.
+
+    Input as for ``delist_fence`` (the fence must pass, and no account may hold a pending
+    balance). TigerBeetle closes an account with a zero-amount *pending* transfer flagged
+    CLOSING_DEBIT / CLOSING_CREDIT (never posted; voiding it would reopen the account):
+
+    * each account but the two counterparties: CLOSING_DEBIT against its counterparty
+      (qty: SETTLEMENT_QTY to AX_SETTLEMENT's qty; basis: BASIS_RESET to AX_PNL's basis);
+    * last, the counterparties together: AX_PNL's qty -> AX_SETTLEMENT's qty and
+      AX_SETTLEMENT's basis -> AX_PNL's basis, each with both closing flags.
+
+    Each transfer is its own event (no LINKED); accounts already closed are skipped, so a run
+    cut short is finished by planning again. ``[]`` when everything is closed.
+    """
+    contract = _require_product_contract(contract)
+    require_range("timestamp_ns", timestamp_ns, 0, U64_MAX)
+    require_delistable(
+        delist_fence(
+            contract,
+            qty_accounts=qty_accounts,
+            basis_accounts=basis_accounts,
+            resting_orders=resting_orders,
+        )
+    )
+    planned: list[Transfer] = []
+    for code, accounts, counter, twin in (
+        (TransferCode.SETTLEMENT_QTY, qty_accounts, SETTLEMENT, PNL),
+        (TransferCode.BASIS_RESET, basis_accounts, PNL, SETTLEMENT),
+    ):
+        derive = (
+            derive_tb_basis_account_id if code is TransferCode.BASIS_RESET else derive_tb_account_id
+        )
+        ids = {owner: derive(owner, contract) for owner in (counter, twin)}
+        for ledger_account in accounts:
+            if ledger_account.debits_pending or ledger_account.credits_pending:
+                raise Conflict("ledger_account", ledger_account.id, "holds a pending balance")
+        open_ids = [a.id for a in accounts if not a.is_closed]
+        closing = _closing(contract, code, timestamp_ns)
+        for tb_id in open_ids:
+            if tb_id not in ids.values():
+                flags = TransferFlags.CLOSING_DEBIT
+                planned.append(closing(tb_id, ids[counter], flags, next(transfer_ids)))
+        system_open = [tb_id for tb_id in ids.values() if tb_id in open_ids]
+        if len(system_open) == 1:
+            raise Conflict("ledger_account", system_open[0], "its counterparty is already closed")
+        if system_open:
+            both = TransferFlags.CLOSING_DEBIT | TransferFlags.CLOSING_CREDIT
+            planned.append(closing(ids[twin], ids[counter], both, next(transfer_ids)))
+    return planned
 
 
 # ------------------------------------------------------------------------ ledger accounts

@@ -116,7 +116,8 @@ def records_for_chain(
     usd_ids: dict[AccountId, list[int]] = {}
     for transfer in chain:
         event = decode_transfer(transfer)
-        for ref, signed in ((event.debit, -event.amount), (event.credit, event.amount)):
+        moved = event.posted_amount  # a reservation or a void moves no posted balance
+        for ref, signed in ((event.debit, -moved), (event.credit, moved)):
             if ref.contract.is_usd:
                 per_code = usd.setdefault(ref.account_id, {})
                 per_code[event.kind] = per_code.get(event.kind, 0) + signed

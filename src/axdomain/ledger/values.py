@@ -17,6 +17,8 @@ U32_MAX = (1 << 32) - 1
 U64_MAX = (1 << 64) - 1
 U128_MAX = (1 << 128) - 1
 USD_LEDGER = 1
+# A posting transfer whose amount is AMOUNT_MAX posts the whole pending amount (TigerBeetle).
+AMOUNT_MAX = U128_MAX
 
 
 class AccountFlags(enum.IntFlag):
@@ -25,11 +27,27 @@ class AccountFlags(enum.IntFlag):
     DEBITS_MUST_NOT_EXCEED_CREDITS = 1 << 1
     CREDITS_MUST_NOT_EXCEED_DEBITS = 1 << 2
     HISTORY = 1 << 3
+    IMPORTED = 1 << 4
+    CLOSED = 1 << 5  # set by a closing transfer (or at creation); voiding that transfer clears it
+
+
+ACCOUNT_FLAGS_KNOWN = 0b11_1111  # higher bits are reserved: the ledger answers reserved_flag
 
 
 class TransferFlags(enum.IntFlag):
     NONE = 0
     LINKED = 1 << 0
+    PENDING = 1 << 1
+    POST_PENDING_TRANSFER = 1 << 2
+    VOID_PENDING_TRANSFER = 1 << 3
+    BALANCING_DEBIT = 1 << 4
+    BALANCING_CREDIT = 1 << 5
+    CLOSING_DEBIT = 1 << 6
+    CLOSING_CREDIT = 1 << 7
+    IMPORTED = 1 << 8
+
+
+TRANSFER_FLAGS_KNOWN = 0b1_1111_1111  # higher bits are reserved: reserved_flag
 
 
 class TransferCode(enum.IntEnum):
@@ -89,11 +107,23 @@ class LedgerAccount:
     debits_posted: int = attrs.field(default=0, validator=_u128)
     credits_posted: int = attrs.field(default=0, validator=_u128)
     timestamp: int = attrs.field(default=0, validator=_u64)
+    debits_pending: int = attrs.field(default=0, validator=_u128)
+    credits_pending: int = attrs.field(default=0, validator=_u128)
 
     @property
     def net(self) -> int:
-        """Credits minus debits: the signed balance (qty, basis or micro-USD)."""
+        """Credits minus debits posted: the signed balance (qty, basis or micro-USD)."""
         return self.credits_posted - self.debits_posted
+
+    @property
+    def available(self) -> int:
+        """Posted net less the debits still pending (reserved withdrawals): what a debit may
+        still take from an account with ``debits_must_not_exceed_credits`` — its free cash."""
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+    @property
+    def is_closed(self) -> bool:
+        return bool(self.flags & AccountFlags.CLOSED)
 
 
 @attrs.frozen
@@ -109,6 +139,8 @@ class Transfer:
     user_data_64: int = attrs.field(default=0, validator=_u64)
     user_data_32: int = attrs.field(default=0, validator=_u32)
     timestamp: int = attrs.field(default=0, validator=_u64)
+    pending_id: int = attrs.field(default=0, validator=_u128)
+    timeout: int = attrs.field(default=0, validator=_u32)  # seconds; pending transfers only
 
 
 def pack_price_qty(price_micro_usd: int, qty_lots: int) -> int:
