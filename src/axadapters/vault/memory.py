@@ -21,6 +21,12 @@ class MemoryCredentialVault:
         self._shares: dict[tuple[AccountId, VenueId], CredentialShare] = {}
         self._lock = threading.Lock()
 
+    def with_keyring(self, keyring: CredentialKeyring) -> MemoryCredentialVault:
+        """The same rows under another key list (what a restart with new keys sees)."""
+        other = MemoryCredentialVault(keyring)
+        other._rows, other._shares, other._lock = self._rows, self._shares, self._lock
+        return other
+
     def put_credential(self, credential: VenueCredential) -> None:
         sealed = self._keyring.seal(credential.key, credential.payload())
         with self._lock:

@@ -59,6 +59,13 @@ class SqlCredentialVault:
         self._engine = engine
         self._keyring = keyring
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def with_keyring(self, keyring: CredentialKeyring) -> SqlCredentialVault:
+        return SqlCredentialVault(self._engine, keyring)
+
     def put_credential(self, credential: VenueCredential) -> None:
         sealed = self._keyring.seal(credential.key, credential.payload())
         key = credential.key
