@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from axapp.config import Config
+from axapp.venue_cli import VENUE_COMMANDS, register_venue_commands, run_venue_command
 from axdomain.errors import DomainError
 
 MAX_REKEY_ROUNDS = 10_000
@@ -62,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
     rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
     rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    register_venue_commands(commands)
     args = parser.parse_args(argv)
     try:
         return _run(args, Config.from_env(os.environ))
@@ -75,6 +77,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         from axapp.demo import run_demo
 
         return run_demo(sys.stdout, config)
+    if args.command in VENUE_COMMANDS:
+        return run_venue_command(args, config, os.environ, sys.stdout)
     if args.command == "backfill-permissions":
         return _backfill(config, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)
