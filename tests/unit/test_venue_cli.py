@@ -100,3 +100,55 @@ def test_lanes_demo_entry_point(tmp_path: Path) -> None:
     done = _run(tmp_path, "lanes", "demo")
     assert done.returncode == 0, done.stderr
     assert "orders placed:" in done.stdout
+
+
+def test_lanes_on_the_sql_database_are_seen_and_steered_by_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from axapp.config import Config
+    from axapp.lanes import FakeVenue
+    from axapp.lanes.manual_clock import ManualClock
+    from axapp.lanes.runtime import open_lane_runtime
+    from axdomain import AccountId
+    from axdomain.venues import (
+        CredentialKey,
+        CredentialRef,
+        LaneEventKind,
+        SecretText,
+        VenueCredential,
+        VenueId,
+    )
+
+    for name in [k for k in os.environ if k.startswith("AX_")]:
+        monkeypatch.delenv(name)
+    env = {
+        "AX_DATA_DIR": str(tmp_path),
+        "AX_ACCOUNT_LABEL": "solo",
+        "AX_ACCOUNT_ID": "0190000000000a01",
+        "AX_CREDENTIAL_KEYS": "k1:" + "A" * 43 + "=",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    venue = FakeVenue()
+    credential = VenueCredential(
+        CredentialRef(CredentialKey(AccountId(0x0190_0000_0000_0A01), VenueId("fake")), "fx-1"),
+        api_key=SecretText("pk"),
+        api_secret=SecretText("sk"),
+    )
+    venue.provision("fx-1", credential)
+    clock = ManualClock(1)
+    with open_lane_runtime(Config.from_env(env), env, connector=venue, clock=clock) as runtime:
+        runtime.vault.put_credential(credential)
+        for _ in range(3):
+            runtime.supervisor.run_round()
+            venue.advance()
+        kill = ["lanes", "kill", "solo", "--operator-id", "op-1", "--operator-name", "Kim"]
+        assert main([*kill, "--reason", "halt"]) == 0
+        runtime.supervisor.run_round()
+        assert len(runtime.events.events("solo", LaneEventKind.ORDER_PLACED)) == 3
+        assert runtime.events.events("solo", LaneEventKind.ORDER_BLOCKED_KILL_SWITCH)
+    capsys.readouterr()
+    assert main(["lanes", "status"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("solo"))
+    assert "healthy" in line and "KILLED by Kim (op-1)" in line
+    assert line.split()[7:9] == ["3", "3"]  # orders placed, last cursor
