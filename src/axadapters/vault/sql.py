@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, delete, func, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, delete, func, select, update
 
 from axadapters.sql import schema
 from axadapters.sql._support import from_hex64, hex64, upsert
@@ -23,6 +23,25 @@ from axdomain.venues.credentials import CredentialKey, CredentialRef, VenueCrede
 from axdomain.venues.names import VenueId
 from axdomain.venues.ports import MAX_ROTATION_BATCH
 from axdomain.venues.sharing import CredentialShare, ShareLevel
+
+_BY_KEY = select(schema.venue_credentials).where(
+    schema.venue_credentials.c.account_id == bindparam("account_id"),
+    schema.venue_credentials.c.venue == bindparam("venue"),
+    schema.venue_credentials.c.subaccount_index == bindparam("subaccount_index"),
+)
+_SHARE_BY_KEY = select(schema.venue_credential_shares).where(
+    schema.venue_credential_shares.c.primary_account_id == bindparam("primary_account_id"),
+    schema.venue_credential_shares.c.venue == bindparam("venue"),
+)
+
+
+def _key_params(key: CredentialKey) -> dict[str, Any]:
+    """Parameters of the prebuilt keyed statements (built once: the hot lane read path)."""
+    return {
+        "account_id": hex64(key.account_id.value),
+        "venue": key.venue.name,
+        "subaccount_index": key.subaccount_index,
+    }
 
 
 def _key_condition(key: CredentialKey) -> Any:
@@ -87,9 +106,8 @@ class SqlCredentialVault:
             )
 
     def _row(self, key: CredentialKey) -> RowMapping | None:
-        query = select(schema.venue_credentials).where(_key_condition(key))
         with storage_errors(self._engine), self._engine.connect() as connection:
-            return connection.execute(query).mappings().first()
+            return connection.execute(_BY_KEY, _key_params(key)).mappings().first()
 
     def get_credential(self, key: CredentialKey) -> VenueCredential | None:
         row = self._row(key)
@@ -135,11 +153,9 @@ class SqlCredentialVault:
         )
 
     def get_share(self, primary_account: AccountId, venue: VenueId) -> CredentialShare | None:
-        query = select(schema.venue_credential_shares).where(
-            self._share_condition(primary_account, venue)
-        )
+        params = {"primary_account_id": hex64(primary_account.value), "venue": venue.name}
         with storage_errors(self._engine), self._engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
+            row = connection.execute(_SHARE_BY_KEY, params).mappings().first()
         return None if row is None else _share(row)
 
     def revoke_share(self, primary_account: AccountId, venue: VenueId) -> bool:

@@ -121,20 +121,28 @@ class Lane:
         )
 
     def decide_credential(self, purpose: CredentialPurpose) -> CredentialDecision:
-        """Three keyed reads, then the pure decision."""
+        return self.decide_credentials()[purpose]
+
+    def decide_credentials(self) -> dict[CredentialPurpose, CredentialDecision]:
+        """At most three keyed reads, then the pure decision for every purpose."""
         account, venue = self.entry.account_id, self.entry.venue
         sub = self.entry.subaccount_index
         own = self._vault.get_ref(CredentialKey(account, venue, sub))
-        share = self._vault.get_share(account, venue)
+        share = None if own is not None else self._vault.get_share(account, venue)
         shared = (
             None
             if share is None
             else self._vault.get_ref(CredentialKey(share.shared_account, venue, sub))
         )
-        return may_use_credential(account, venue, purpose, own=own, share=share, shared=shared)
+        return {
+            purpose: may_use_credential(
+                account, venue, purpose, own=own, share=share, shared=shared
+            )
+            for purpose in CredentialPurpose
+        }
 
     def _open_session(self) -> tuple[VenueClient, dict[CredentialPurpose, CredentialDecision]]:
-        decisions = {purpose: self.decide_credential(purpose) for purpose in CredentialPurpose}
+        decisions = self.decide_credentials()
         allowed = {p: d for p, d in decisions.items() if d.allowed}
         if not allowed:
             trade = decisions[CredentialPurpose.TRADE]
