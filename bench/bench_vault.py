@@ -5,7 +5,7 @@
 * ``get_credential`` on the SQLite vault against the floor of a bare primary-key SELECT of
   the same row on the same engine;
 * rotation throughput (rows/s, batches of 100) against the floor of re-writing the same rows
-  with plain UPDATEs in the same batches;
+  with one plain executemany UPDATE per batch (no decryption, no compare-and-set);
 * one lane step on memory stores and the in-process venue against the floor of the venue
   calls it makes (fills, positions, quote, submit) done directly.
 
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from axadapters.lane_state import MemoryLaneStateStore
 from axadapters.sql import schema
@@ -122,15 +122,22 @@ def bench_sql(folder: Path) -> None:
         pass
     rotate_s = time.perf_counter() - start
     blobs = [os.urandom(130) for _ in range(ROTATION_BATCH)]
+    plain = (
+        update(table)
+        .where(table.c.account_id == bindparam("b_account_id"))
+        .values(key_id="k3", sealed=bindparam("b_sealed"))
+    )
     start = time.perf_counter()
     for offset in range(0, ROTATION_ROWS, ROTATION_BATCH):
+        batch = items[offset : offset + ROTATION_BATCH]
         with engine.begin() as connection:
-            for index, item in enumerate(items[offset : offset + ROTATION_BATCH]):
-                connection.execute(
-                    update(table)
-                    .where(table.c.account_id == hex64(item.key.account_id.value))
-                    .values(key_id="k3", sealed=blobs[index])
-                )
+            connection.execute(
+                plain,
+                [
+                    {"b_account_id": hex64(item.key.account_id.value), "b_sealed": blobs[index]}
+                    for index, item in enumerate(batch)
+                ],
+            )
     floor_s = time.perf_counter() - start
     print(
         f"SQLite rotation              {ROTATION_ROWS / rotate_s:>10.0f} rows/s"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from axadapters.vault import CredentialKeyring
+from axadapters.vault import CredentialKeyring, SealedSecret
 from axdomain import AccountId, InvalidValue, Side
 from axdomain.venues import (
     CredentialKey,
@@ -135,3 +135,16 @@ def test_decision_hash_and_client_order_id_include_the_account() -> None:
     assert alpha.client_order_id().startswith("0190000000000a01-")
     assert len(alpha.client_order_id()) == 64
     assert alpha.client_order_id() != beta.client_order_id()
+
+
+@given(st.binary(min_size=1, max_size=256), st.data())
+def test_any_single_bit_flip_fails_authentication(plaintext: bytes, data: st.DataObject) -> None:
+    keyring = CredentialKeyring([("k1", RAW_KEY)])
+    sealed = keyring.seal(KEY, plaintext)
+    position = data.draw(st.integers(0, len(sealed.blob) - 1))
+    bit = data.draw(st.integers(0, 7))
+    blob = bytearray(sealed.blob)
+    blob[position] ^= 1 << bit
+    with pytest.raises(CredentialUnreadable):
+        keyring.open(KEY, SealedSecret("k1", bytes(blob)))
+    assert keyring.open(KEY, sealed) == plaintext

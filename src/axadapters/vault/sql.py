@@ -35,6 +35,19 @@ _SHARE_BY_KEY = select(schema.venue_credential_shares).where(
 )
 
 
+_ROTATE = (
+    update(schema.venue_credentials)
+    .where(
+        schema.venue_credentials.c.account_id == bindparam("b_account_id"),
+        schema.venue_credentials.c.venue == bindparam("b_venue"),
+        schema.venue_credentials.c.subaccount_index == bindparam("b_subaccount_index"),
+        schema.venue_credentials.c.key_id == bindparam("b_old_key_id"),
+        schema.venue_credentials.c.sealed == bindparam("b_old_sealed"),
+    )
+    .values(key_id=bindparam("b_new_key_id"), sealed=bindparam("b_new_sealed"))
+)
+
+
 def _key_params(key: CredentialKey) -> dict[str, Any]:
     """Parameters of the prebuilt keyed statements (built once: the hot lane read path)."""
     return {
@@ -195,16 +208,18 @@ class SqlCredentialVault:
         )
         with storage_errors(self._engine), self._engine.begin() as connection:
             rows = list(connection.execute(query).mappings())
+            changes = []
             for row in rows:
                 ref, old = _ref(row), _sealed(row)
                 new = self._keyring.seal(ref.key, self._keyring.open(ref.key, old))
-                connection.execute(
-                    update(table)
-                    .where(
-                        _key_condition(ref.key),
-                        table.c.key_id == old.key_id,
-                        table.c.sealed == old.blob,
-                    )
-                    .values(key_id=new.key_id, sealed=new.blob)
+                params = {f"b_{name}": value for name, value in _key_params(ref.key).items()}
+                params.update(
+                    b_old_key_id=old.key_id,
+                    b_old_sealed=old.blob,
+                    b_new_key_id=new.key_id,
+                    b_new_sealed=new.blob,
                 )
+                changes.append(params)
+            if changes:
+                connection.execute(_ROTATE, changes)  # one executemany per batch
         return len(rows)

@@ -196,7 +196,8 @@ class Lane:
     ) -> None:
         if decision.account_id != self.entry.account_id:
             raise DomainError("account_id", str(decision.account_id), "decision for another lane")
-        client_order_id = decision.client_order_id()
+        decision_hash = decision.decision_hash()
+        client_order_id = decision.client_order_id(decision_hash)
         if self._kill_switches.is_engaged(self.entry.label):
             self.emit(LaneEventKind.ORDER_BLOCKED_KILL_SWITCH, client_order_id=client_order_id)
             return
@@ -209,7 +210,6 @@ class Lane:
                 level=level,
             )
             return
-        decision_hash = decision.decision_hash()
         if decision_hash in self._placed:
             self.emit(LaneEventKind.ORDER_DUPLICATE, client_order_id=client_order_id)
             return

@@ -55,10 +55,13 @@ class TradeDecision:
         canonical = json.dumps(document, separators=(",", ":")).encode()
         return hashlib.sha256(canonical).hexdigest()
 
-    def client_order_id(self) -> str:
-        """``{account hex}-{hash prefix}``: 64 chars, the venue's idempotency key."""
+    def client_order_id(self, decision_hash: str | None = None) -> str:
+        """``{account hex}-{hash prefix}``: 64 chars, the venue's idempotency key.
+
+        ``decision_hash`` may be passed when the caller already computed it."""
+        digest = self.decision_hash() if decision_hash is None else decision_hash
         prefix = f"{self.account_id}-"
-        text = prefix + self.decision_hash()[: MAX_CLIENT_ORDER_ID_LEN - len(prefix)]
+        text = prefix + digest[: MAX_CLIENT_ORDER_ID_LEN - len(prefix)]
         if len(text) != MAX_CLIENT_ORDER_ID_LEN:
             raise ValueError(f"client order id length {len(text)}")
         return text
