@@ -59,11 +59,11 @@ def _rekey_redis(config: Config, out: TextIO, *, dry_run: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ax", description="axdomain reference exchange core")
     commands = parser.add_subparsers(dest="command", required=True)
+    register_venue_commands(commands)
     commands.add_parser("demo", help="run the end-to-end scenario on embedded defaults")
     commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
     rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
     rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
-    register_venue_commands(commands)
     args = parser.parse_args(argv)
     try:
         return _run(args, Config.from_env(os.environ))
@@ -73,12 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
+    if args.command in VENUE_COMMANDS:
+        return run_venue_command(args, config, os.environ, sys.stdout)
     if args.command == "demo":
         from axapp.demo import run_demo
 
         return run_demo(sys.stdout, config)
-    if args.command in VENUE_COMMANDS:
-        return run_venue_command(args, config, os.environ, sys.stdout)
     if args.command == "backfill-permissions":
         return _backfill(config, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)

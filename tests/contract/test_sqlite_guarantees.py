@@ -9,13 +9,12 @@ from collections.abc import Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import SqlStores
 from axadapters.sql.engine import create_sql_engine, normalize_url
-from axadapters.sql.migrate import alembic_config, current_revision, upgrade
+from axadapters.sql.migrate import current_revision, head_revision, upgrade
 from axadapters.sql.schema import metadata
 from axadapters.sql.sequences import allocate_in
 from axdomain import AccountId, InvalidValue
@@ -23,7 +22,6 @@ from tests.contract.sql_support import PostgresDatabases, SqliteDatabases
 
 APPEND_ONLY = "products is append-only"
 CONTENDED = AccountId(0x0190_0000_0000_0C0C)
-HEAD_REVISION = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @pytest.fixture
@@ -97,7 +95,7 @@ def _schema_drift(engine: Engine) -> list[object]:
 
 def test_migrated_sqlite_schema_matches_schema_module(stores: SqlStores) -> None:
     assert _schema_drift(stores.engine) == []
-    assert current_revision(stores.engine) == HEAD_REVISION
+    assert current_revision(stores.engine) == head_revision()
 
 
 @pytest.mark.postgres
@@ -106,7 +104,7 @@ def test_migrated_postgres_schema_matches_schema_module(
 ) -> None:
     engine = postgres_databases.engine(postgres_databases.new_url())
     assert _schema_drift(engine) == []
-    assert current_revision(engine) == HEAD_REVISION
+    assert current_revision(engine) == head_revision()
 
 
 def test_upgrade_is_idempotent_on_an_existing_file(tmp_path: object) -> None:
@@ -115,7 +113,7 @@ def test_upgrade_is_idempotent_on_an_existing_file(tmp_path: object) -> None:
         assert current_revision(engine) is None
         upgrade(engine)
         upgrade(engine)
-        assert current_revision(engine) == HEAD_REVISION
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 
