@@ -12,6 +12,7 @@ from typing import TextIO
 from axapp.clickhouse_cli import COMMAND as CLICKHOUSE
 from axapp.clickhouse_cli import add_clickhouse_commands, run_clickhouse
 from axapp.config import Config
+from axapp.venue_cli import VENUE_COMMANDS, register_venue_commands, run_venue_command
 from axdomain.errors import DomainError
 from axdomain.ledger.port import LedgerUnavailable
 
@@ -97,6 +98,7 @@ def _operator(config: Config, command: str, name: str, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ax", description="axdomain reference exchange core")
     commands = parser.add_subparsers(dest="command", required=True)
+    register_venue_commands(commands)
     commands.add_parser("demo", help="run the end-to-end scenario on embedded defaults")
     commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
     rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
@@ -122,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
+    if args.command in VENUE_COMMANDS:
+        return run_venue_command(args, config, os.environ, sys.stdout)
     if args.command == "demo":
         from axapp.demo import run_demo
 

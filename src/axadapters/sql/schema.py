@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -380,4 +381,77 @@ pending_fills = Table(
     Column("price_micro_usd", BigInteger, nullable=False),
     Column("first_transfer_id", CHAR(32), nullable=False),
     PrimaryKeyConstraint("taker_order_id", "fill_key", name="pk_pending_fills"),
+)
+
+# Venue credentials (SPEC §14): secrets only as an AES-GCM blob (nonce || ciphertext) under
+# ``key_id``; the associated data is (account_id, venue, subaccount_index), so the primary
+# key of the row is also what authenticates its blob.
+venue_credentials = Table(
+    "venue_credentials",
+    metadata,
+    id_column("account_id", nullable=False),
+    Column("venue", String(32), nullable=False),
+    Column("subaccount_index", Integer, nullable=False),
+    Column("exchange_account_id", String(128), nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("account_id", "venue", "subaccount_index", name="pk_venue_credentials"),
+    CheckConstraint("subaccount_index >= 0", name="ck_venue_credentials_subaccount"),
+    Index("ix_venue_credentials_key_id", "key_id", "account_id"),
+)
+
+venue_credential_shares = Table(
+    "venue_credential_shares",
+    metadata,
+    id_column("primary_account_id", nullable=False),
+    id_column("shared_account_id", nullable=False),
+    Column("venue", String(32), nullable=False),
+    Column("level", String(16), nullable=False),
+    PrimaryKeyConstraint("primary_account_id", "venue", name="pk_venue_credential_shares"),
+    CheckConstraint(
+        "primary_account_id <> shared_account_id", name="ck_venue_credential_shares_not_self"
+    ),
+    CheckConstraint(
+        "level IN ('full', 'read_only', 'positions_only')", name="ck_venue_credential_shares_level"
+    ),
+    Index("ix_venue_credential_shares_holder", "shared_account_id", "primary_account_id"),
+)
+
+lane_cursors = Table(
+    "lane_cursors",
+    metadata,
+    Column("source", String(80), primary_key=True),
+    Column("cursor_value", String(128), nullable=False),
+    Column("updated_at_ns", BigInteger, nullable=False),
+)
+
+lane_health = Table(
+    "lane_health",
+    metadata,
+    Column("label", String(32), primary_key=True),
+    id_column("account_id", nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("consecutive_failures", BigInteger, nullable=False),
+    Column("total_failures", BigInteger, nullable=False),
+    Column("last_error", String(500), nullable=True),
+    Column("last_error_at_ns", BigInteger, nullable=True),
+    Column("next_attempt_at_ns", BigInteger, nullable=True),
+    Column("orders_placed", BigInteger, nullable=False),
+    Column("updated_at_ns", BigInteger, nullable=False),
+)
+
+# Insert-only: the kill-switch audit trail; a lane's switch state is its latest row.
+lane_kill_switch_log = Table(
+    "lane_kill_switch_log",
+    metadata,
+    surrogate_seq(),
+    Column("label", String(32), nullable=False),
+    id_column("account_id", nullable=False),
+    Column("engaged", Boolean, nullable=False),
+    Column("operator_id", String(128), nullable=False),
+    Column("operator_name", String(128), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("at_ns", BigInteger, nullable=False),
+    Index("ix_lane_kill_switch_log_label", "label", "seq"),
 )
