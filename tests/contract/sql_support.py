@@ -76,6 +76,13 @@ class PostgresServer:
         self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return name
 
+    def new_empty_database(self) -> str:
+        """A database with no schema at all (for migration tests from an old revision)."""
+        self._count += 1
+        name = f"{self.run_prefix}_{self._count}"
+        self.execute(f'CREATE DATABASE "{name}"')
+        return name
+
     def drop(self, name: str) -> None:
         assert name.startswith(self.run_prefix), name  # never anyone else's database
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -102,6 +109,11 @@ class PostgresDatabases:
         engine = create_sql_engine(url)
         self._engines.append(engine)
         return engine
+
+    def new_empty_url(self) -> str:
+        name = self.server.new_empty_database()
+        self._names.append(name)
+        return database_url(name)
 
     def stores(self) -> SqlStores:
         return SqlStores.on(self.engine(self.new_url()))
