@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -121,3 +122,38 @@ def test_operator_create_prints_only_the_token_and_revoke_disarms_it(tmp_path: P
         app = application(runtime)
         with pytest.raises(AuthenticationError):
             app.gateway.authenticate(lines[0])
+
+
+def test_repair_reports_drift_per_account_and_reprojects_from_the_ledger(tmp_path: Path) -> None:
+    import sqlite3
+
+    from axapp.demo import run_demo
+
+    assert run_demo(io.StringIO(), Config(data_dir=tmp_path)) == 0
+    data = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AX_")}
+    env["AX_DATA_DIR"] = str(data)
+
+    def ax(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "axapp.cli", *argv],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    clean = ax("repair", "--check")
+    assert clean.returncode == 0 and "drift: 0 finding(s)" in clean.stdout
+    with sqlite3.connect(data / "ax.sqlite") as db:
+        account = db.execute("SELECT account_id FROM account_events LIMIT 1").fetchone()[0]
+        db.execute("DELETE FROM account_events WHERE account_id = ?", (account,))
+        db.execute("DELETE FROM position_records")
+    drifted = ax("repair", "--check")
+    assert drifted.returncode == 1
+    assert f"{account}: sequence numbers: missing [1" in drifted.stdout
+    assert "position records" in drifted.stdout
+    repaired = ax("repair")
+    assert repaired.returncode == 0 and "drift now: 0" in repaired.stdout
+    assert ax("repair", "--check").returncode == 0
