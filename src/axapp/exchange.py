@@ -49,6 +49,7 @@ from axdomain.ledger.planners import (
     FillSide,
     delist_fence,
     fee_micro_usd,
+    plan_close_contract_accounts,
     plan_contract_system_accounts,
     plan_deposit,
     plan_fill,
@@ -591,9 +592,24 @@ class Exchange:
             resting_orders=self.stores.orders.resting_orders(contract),
         )
 
-    def delist(self, instrument: Instrument) -> Instrument:
-        require_delistable(self.delist_fence(instrument.contract))
-        return self.stores.products.mark_delisted(instrument.symbol, self.stores.clock.now_ns())
+    def delist(self, instrument: Instrument, ids: Iterator[int]) -> Instrument:
+        """Once the fence passes: mark the instrument delisted (no more orders), then close
+        every qty and basis account of the contract on the ledger with closing transfers,
+        so nothing can post to them again. Re-running finishes a run cut short."""
+        contract = instrument.contract
+        require_delistable(self.delist_fence(contract))
+        delisted = self.stores.products.mark_delisted(instrument.symbol, self.stores.clock.now_ns())
+        date = contract.date.value
+        closing = plan_close_contract_accounts(
+            contract,
+            qty_accounts=self.ledger.query_accounts(contract.qty_ledger, date),
+            basis_accounts=self.ledger.query_accounts(contract.qty_ledger + 1, date),
+            resting_orders=self.stores.orders.resting_orders(contract),
+            timestamp_ns=self.stores.clock.now_ns(),
+            transfer_ids=ids,
+        )
+        self.commit(closing)
+        return delisted
 
     # ------------------------------------------------------------------ invariants
 

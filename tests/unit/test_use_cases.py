@@ -442,3 +442,33 @@ def test_restart_rebuilds_the_book_from_resting_orders(tmp_path: Path) -> None:
         assert app.exchange.book.remaining(order_id) == 2
         assert app.exchange.book_matches_log()
         assert app.exchange.check_invariants() == []
+
+
+def test_delisting_closes_every_account_of_the_contract_on_the_ledger(w: World) -> None:
+    _, _, alice = w.user("alice", 100_000 * MICRO)
+    _, _, bob = w.user("bob", 100_000 * MICRO)
+    perp = w.app.stores.products.get_instrument(PERP)
+    assert perp is not None
+    w.app.operator.list_instrument(
+        w.ops, symbol="H100-MAR", product_id=perp.product.value, contract_date=20300315
+    )
+    w.place(bob, Side.SELL, 2, 100 * MICRO, symbol="H100-MAR")
+    w.place(alice, Side.BUY, 2, 100 * MICRO, symbol="H100-MAR")
+    with pytest.raises(Conflict, match="qty of"):
+        w.app.operator.delist(w.ops, "H100-MAR")  # positions are open: the fence holds
+    w.app.operator.settlement(w.ops, "H100-MAR", price_micro_usd=101 * MICRO, idempotency_key="s")
+    w.app.operator.delist(w.ops, "H100-MAR")
+    instrument = w.app.stores.products.get_instrument("H100-MAR")
+    assert instrument is not None and instrument.delisted_at_ns is not None
+    contract = instrument.contract
+    ledger = w.app.exchange.ledger
+    accounts = [
+        *ledger.query_accounts(contract.qty_ledger, contract.date.value),
+        *ledger.query_accounts(contract.qty_ledger + 1, contract.date.value),
+    ]
+    assert accounts and all(a.is_closed for a in accounts)
+    with pytest.raises(OrderRejected, match="delisted"):
+        w.place(alice, Side.BUY, 1, 100 * MICRO, symbol="H100-MAR")
+    w.app.operator.delist(w.ops, "H100-MAR")  # re-running is harmless
+    assert w.app.exchange.check_invariants() == []
+    assert w.app.exchange.resume_matches_live()

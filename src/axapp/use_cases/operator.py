@@ -196,8 +196,10 @@ class OperatorUseCases:
     def delist(self, operator: Principal, symbol: object) -> Instrument:
         """Only when every qty and basis account of the contract is zero and nothing rests."""
         instrument = self._instrument(symbol)
+        scope = SYSTEM_ACCOUNTS.AX_SETTLEMENT
+        ids = derived_transfer_ids(scope, f"delist:{instrument.symbol}")
         return self._c.gateway.run_operator(
-            operator, Action.DELIST, lambda: self._c.exchange.delist(instrument)
+            operator, Action.DELIST, lambda: self._c.exchange.delist(instrument, ids)
         )
 
     def audit_trail(self, operator: Principal, account_id: object) -> list[AuditRecord]:
