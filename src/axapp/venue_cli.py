@@ -44,8 +44,6 @@ def register_venue_commands(commands: Any) -> None:
     for name, action in (("kill", "engage"), ("release", "release")):
         switch = lane_commands.add_parser(name, help=f"{action} a lane's kill switch (audited)")
         switch.add_argument("label")
-        switch.add_argument("--operator-id", required=True)
-        switch.add_argument("--operator-name", required=True)
         switch.add_argument("--reason", required=True)
 
 
@@ -60,15 +58,39 @@ def run_venue_command(
         return run_lanes_demo(out)
     if args.lanes_command == "status":
         return lanes_status(config, env, out)
-    operator = OperatorRef(args.operator_id, args.operator_name)
+    return operator_flip(config, env, out, args.label, args.lanes_command == "kill", args.reason)
+
+
+def operator_flip(  # noqa: PLR0917 (the command's own arguments, passed straight on)
+    config: Config, env: Mapping[str, str], out: TextIO, label: str, engaged: bool, reason: str
+) -> int:
+    """A kill switch is an operator action: the token in ``AX_OPERATOR_TOKEN`` (never on the
+    command line, where ``ps`` would show it) is authenticated like any request, and the
+    flip is audited in the central audit trail as well as in the lane's own log."""
+    from axapp.bootstrap import application
+    from axapp.gateway import AuthenticationError
+    from axapp.runtime import open_runtime
+    from axdomain.permissions import Action
+
+    token = env.get("AX_OPERATOR_TOKEN", "").strip()
+    if not token:
+        out.write("ax: AX_OPERATOR_TOKEN is not set: a kill switch needs an operator\n")
+        return EXIT_MISCONFIGURED
+    with open_runtime(config) as runtime:
+        app = application(runtime)
+        try:
+            principal = app.gateway.authenticate(token)
+        except AuthenticationError:
+            out.write("ax: AX_OPERATOR_TOKEN is not a live operator token\n")
+            return EXIT_MISCONFIGURED
+        name = getattr(principal, "name", "?")
+        operator_id = getattr(principal, "operator_id", 0)
+        operator = OperatorRef(f"{operator_id:016x}", name)
+        # The decision (audited, and refused for anyone but an operator) comes first, in
+        # its own transaction; the lane's log is written after it on its own connection.
+        app.gateway.run_operator(principal, Action.LANE_KILL_SWITCH, lambda: None)
     return flip_kill_switch(
-        config,
-        env,
-        out,
-        args.label,
-        engaged=args.lanes_command == "kill",
-        operator=operator,
-        reason=args.reason,
+        config, env, out, label, engaged=engaged, operator=operator, reason=reason
     )
 
 

@@ -36,6 +36,7 @@ class Action(enum.Enum):
     SETTLEMENT = "settlement"
     DELIST = "delist"
     READ_AUDIT = "read_audit"
+    LANE_KILL_SWITCH = "lane_kill_switch"
 
     @classmethod
     def parse(cls, text: object) -> Action:
@@ -72,6 +73,7 @@ OPERATOR_ACTIONS = frozenset(
         Action.SETTLEMENT,
         Action.DELIST,
         Action.READ_AUDIT,
+        Action.LANE_KILL_SWITCH,
     }
 )
 

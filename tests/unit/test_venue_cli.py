@@ -47,6 +47,17 @@ def _run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProces
     )
 
 
+def operator_token(data_dir: Path, name: str) -> str:
+    """An operator minted the way ``ax operator create`` does, in the same data folder."""
+    from axapp.bootstrap import create_operator, load_pepper
+    from axapp.config import Config
+    from axapp.runtime import open_runtime
+
+    config = Config(data_dir=data_dir)
+    with open_runtime(config) as runtime:
+        return create_operator(runtime.stores, name, load_pepper(config))
+
+
 def test_status_kill_and_release_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -59,15 +70,19 @@ def test_status_kill_and_release_from_the_command_line(
         monkeypatch.delenv(name)
     monkeypatch.setenv("AX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("AX_ACCOUNTS", accounts)
-    kill = ["lanes", "kill", "alpha", "--operator-id", "op-3", "--operator-name", "Sam"]
+    kill = ["lanes", "kill", "alpha"]
+    assert main([*kill, "--reason", "drill"]) == 2  # no operator token: refused
+    monkeypatch.setenv("AX_OPERATOR_TOKEN", "axo_" + "0" * 16 + "_" + "ab" * 32)
+    assert main([*kill, "--reason", "drill"]) == 2  # not a live operator
+    monkeypatch.setenv("AX_OPERATOR_TOKEN", operator_token(tmp_path, "Sam"))
     assert main([*kill, "--reason", "drill"]) == 0
     assert main(["lanes", "status"]) == 0
     status = capsys.readouterr().out
     alpha_line = next(line for line in status.splitlines() if line.startswith("alpha"))
     beta_line = next(line for line in status.splitlines() if line.startswith("beta"))
-    assert "KILLED by Sam (op-3)" in alpha_line and "never-ran" in alpha_line
+    assert "KILLED by Sam (" in alpha_line and "never-ran" in alpha_line
     assert " no " in beta_line and beta_line.endswith("off")
-    release = ["lanes", "release", "alpha", "--operator-id", "op-3", "--operator-name", "Sam"]
+    release = ["lanes", "release", "alpha"]
     assert main([*release, "--reason", "done"]) == 0
     assert main(["lanes", "status"]) == 0
     assert "KILLED" not in capsys.readouterr().out
@@ -77,10 +92,6 @@ def test_status_kill_and_release_from_the_command_line(
                 "lanes",
                 "kill",
                 "gamma",
-                "--operator-id",
-                "o",
-                "--operator-name",
-                "n",
                 "--reason",
                 "r",
             ]
@@ -142,13 +153,13 @@ def test_lanes_on_the_sql_database_are_seen_and_steered_by_the_cli(
         for _ in range(3):
             runtime.supervisor.run_round()
             venue.advance()
-        kill = ["lanes", "kill", "solo", "--operator-id", "op-1", "--operator-name", "Kim"]
-        assert main([*kill, "--reason", "halt"]) == 0
+        monkeypatch.setenv("AX_OPERATOR_TOKEN", operator_token(tmp_path, "Kim"))
+        assert main(["lanes", "kill", "solo", "--reason", "halt"]) == 0
         runtime.supervisor.run_round()
         assert len(runtime.events.events("solo", LaneEventKind.ORDER_PLACED)) == 3
         assert runtime.events.events("solo", LaneEventKind.ORDER_BLOCKED_KILL_SWITCH)
     capsys.readouterr()
     assert main(["lanes", "status"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("solo"))
-    assert "healthy" in line and "KILLED by Kim (op-1)" in line
+    assert "healthy" in line and "KILLED by Kim (" in line
     assert line.split()[7:9] == ["3", "3"]  # orders placed, last cursor
