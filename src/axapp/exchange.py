@@ -194,6 +194,9 @@ class Exchange:
                 current = self._current(order)
                 if not current.status.is_resting:
                     continue
+                if current.remaining_lots == 0:  # filled, status not yet written: finish it
+                    self._finish(current, OrderStatus.FILLED, None)
+                    continue
                 if current.time_in_force is TimeInForce.IOC or self.book.plan(current):
                     self.submit(current)
                 else:
@@ -444,7 +447,9 @@ class Exchange:
     ) -> tuple[Order, Fill]:
         """A committed fill reaches the order log, the fill log and the book together."""
         maker_fill, taker_fill = self._fills(match, maker, taker, qty_transfer)
-        taker = attrs.evolve(taker, filled_lots=taker.filled_lots + match.qty_lots)
+        filled = taker.filled_lots + match.qty_lots
+        status = OrderStatus.FILLED if filled == taker.qty_lots else taker.status
+        taker = attrs.evolve(taker, filled_lots=filled, status=status)
         with self.stores.uow.transaction():
             self._progress(maker, match.qty_lots)
             self.stores.orders.update_order(taker)
