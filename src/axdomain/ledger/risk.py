@@ -23,11 +23,23 @@ from axdomain.ids import AccountId
 from axdomain.ledger.events import decode_ref, decode_transfer, split_chains
 from axdomain.ledger.port import TransferError
 from axdomain.ledger.position import Position
+from axdomain.ledger.scan_codec import (
+    LOW64_MASK,
+    MIN_OWNED_ID,
+    U128_MAX,
+    UNDECODABLE,
+    HalfDecoder,
+    cyclic_gc_paused,
+)
 from axdomain.ledger.sequencing import SequenceStamp, accounts_touched, require_chain
 from axdomain.ledger.values import LedgerAccount, Transfer, TransferFlags
+from axdomain.ledger_ids import ACCOUNT_SHIFT
 
 PositionKey = tuple[AccountId, ContractId]
+IdNets = tuple[list[int], list[int]]  # ledger account ids and their nets, in scan order
 K = TypeVar("K")
+# ``IntFlag.__and__`` runs Python code (~1 µs); scans shift the raw int instead.
+_LINKED_BIT = TransferFlags.LINKED.bit_length() - 1
 
 
 def _add(table: dict[K, int], key: K, delta: int) -> None:
@@ -122,25 +134,104 @@ class RiskState:
         """Rebuild from a ledger scan: balances from the accounts, numbers from the chains.
 
         An account id that does not decode fails hard (``InvalidValue``): a ledger holding
-        an unknown product must page someone, not be skipped.
+        an unknown product must page someone, not be skipped. One pass over each scan on
+        plain ints (``scan_codec``), with the cyclic collector paused; the typed keys are
+        built once per distinct account and contract at the end.
         """
+        with cyclic_gc_paused():
+            columns = _nonzero_nets_by_kind(accounts)
+            counts = _events_per_account(transfers)
+            return cls._typed(columns, counts)
+
+    @classmethod
+    def _typed(
+        cls, columns: list[tuple[list[int], list[int]]], counts: dict[int, int]
+    ) -> RiskState:
+        """The state with typed keys: one AccountId per account, one ContractId per contract."""
+        account_ids: dict[int, AccountId] = {}
+        contract_ids: dict[int, ContractId] = {}
+
+        def account_id(value: int) -> AccountId:
+            found = account_ids.get(value)
+            if found is None:
+                found = account_ids[value] = AccountId(value)
+            return found
+
+        def contract_id(value: int) -> ContractId:
+            found = contract_ids.get(value)
+            if found is None:
+                found = contract_ids[value] = ContractId(value)
+            return found
+
+        (usd_ids, usd_nets), (qty_ids, qty_nets), (basis_ids, basis_nets) = columns
         state = cls()
-        for account in accounts:
-            net = account.credits_posted - account.debits_posted
-            if net:
-                state._post(account.id, net)
-        counts: dict[int, int] = {}
-        chain_open = False
-        touched: set[int] = set()
-        for transfer in transfers:
-            if not chain_open:
-                touched = set()
-            for side in (transfer.debit_account_id >> 64, transfer.credit_account_id >> 64):
-                if side not in touched:
-                    touched.add(side)
-                    counts[side] = counts.get(side, 0) + 1
-            chain_open = bool(transfer.flags & TransferFlags.LINKED)
-        if chain_open:
-            raise InvalidValue("transfers", "scan", "ends inside an open linked chain")
-        state.last_sequence = {AccountId(value): count for value, count in counts.items()}
+        state.usd_net_micro_usd = _summed(
+            [account_id(tb_id >> ACCOUNT_SHIFT) for tb_id in usd_ids], usd_nets
+        )
+        state.qty_lots = _summed(
+            [(account_id(i >> ACCOUNT_SHIFT), contract_id(i & LOW64_MASK)) for i in qty_ids],
+            qty_nets,
+        )
+        state.basis_micro_usd = _summed(
+            [
+                (account_id(i >> ACCOUNT_SHIFT), contract_id((i & LOW64_MASK) - 1))
+                for i in basis_ids
+            ],
+            basis_nets,
+        )
+        state.last_sequence = {account_id(value): count for value, count in counts.items()}
         return state
+
+
+def _summed(keys: list[K], nets: list[int]) -> dict[K, int]:
+    """Non-zero sum per key; one insert per key when keys are unique (a real scan)."""
+    table = dict(zip(keys, nets, strict=True))
+    if len(table) != len(keys):
+        table = {}
+        for key, net in zip(keys, nets, strict=True):
+            _add(table, key, net)
+    return table
+
+
+def _nonzero_nets_by_kind(accounts: Iterable[LedgerAccount]) -> list[IdNets]:
+    """(ids, nets) of the accounts with a non-zero net, per ``KIND_USD/QTY/BASIS``; zero nets
+    are skipped without decoding, as the ledger may hold empty accounts of any shape."""
+    decoder = HalfDecoder()
+    known = decoder.known
+    columns: list[IdNets] = [([], []), ([], []), ([], [])]
+    for account in accounts:
+        net = account.credits_posted - account.debits_posted
+        if not net:
+            continue
+        tb_id = account.id
+        kind = known.get(tb_id & LOW64_MASK) if MIN_OWNED_ID <= tb_id <= U128_MAX else None
+        if kind is None:
+            kind = decoder.kind_of(tb_id)
+            if kind == UNDECODABLE:
+                decode_ref(tb_id)  # raises the typed error of the reference decoder
+                raise AssertionError(f"scan codec and decode_ref disagree on {tb_id:#x}")
+        ids, nets = columns[kind]
+        ids.append(tb_id)
+        nets.append(net)
+    return columns
+
+
+def _events_per_account(transfers: Iterable[Transfer]) -> dict[int, int]:
+    """Ledger events (linked chains) per account value; an open trailing chain is corrupt."""
+    counts: dict[int, int] = {}
+    chain_open = False
+    touched: set[int] = set()
+    for transfer in transfers:
+        if not chain_open:
+            touched = set()
+        for side in (
+            transfer.debit_account_id >> ACCOUNT_SHIFT,
+            transfer.credit_account_id >> ACCOUNT_SHIFT,
+        ):
+            if side not in touched:
+                touched.add(side)
+                counts[side] = counts.get(side, 0) + 1
+        chain_open = bool(transfer.flags >> _LINKED_BIT & 1)
+    if chain_open:
+        raise InvalidValue("transfers", "scan", "ends inside an open linked chain")
+    return counts
