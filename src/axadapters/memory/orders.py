@@ -16,6 +16,9 @@ class MemoryOrders:
     def __init__(self) -> None:
         self._orders: dict[int, Order] = {}
         self._by_client_id: dict[tuple[AccountId, str], int] = {}
+        # Resting order ids per contract, each with its add position (listing keeps add order).
+        self._resting: dict[ContractId, dict[int, int]] = {}
+        self._added: dict[int, int] = {}
 
     def add_order(self, order: Order) -> None:
         if order.order_id in self._orders:
@@ -25,6 +28,8 @@ class MemoryOrders:
             raise Conflict("client_order_id", order.client_order_id, "already used on account")
         self._orders[order.order_id] = order
         self._by_client_id[client_key] = order.order_id
+        self._added[order.order_id] = len(self._added)
+        self._index_status(order)
 
     def get_order(self, order_id: int) -> Order | None:
         return self._orders.get(order_id)
@@ -38,9 +43,18 @@ class MemoryOrders:
         if order is None:
             raise NotFound("order_id", order_id, "no such order")
         self._orders[order_id] = attrs.evolve(order, status=status)
+        self._index_status(self._orders[order_id])
+
+    def _index_status(self, order: Order) -> None:
+        resting = self._resting.setdefault(order.contract, {})
+        if order.status.is_resting:
+            resting[order.order_id] = self._added[order.order_id]
+        else:
+            resting.pop(order.order_id, None)
 
     def resting_orders(self, contract: ContractId) -> Sequence[Order]:
-        return [o for o in self._orders.values() if o.contract == contract and o.status.is_resting]
+        resting = self._resting.get(contract, {})
+        return [self._orders[i] for i in sorted(resting, key=resting.__getitem__)]
 
     def all_orders(self) -> Sequence[Order]:
         return list(self._orders.values())
