@@ -150,37 +150,44 @@ class RiskState:
         """The state with typed keys: one AccountId per account, one ContractId per contract."""
         account_ids: dict[int, AccountId] = {}
         contract_ids: dict[int, ContractId] = {}
-
-        def account_id(value: int) -> AccountId:
-            found = account_ids.get(value)
-            if found is None:
-                found = account_ids[value] = AccountId(value)
-            return found
-
-        def contract_id(value: int) -> ContractId:
-            found = contract_ids.get(value)
-            if found is None:
-                found = contract_ids[value] = ContractId(value)
-            return found
-
         (usd_ids, usd_nets), (qty_ids, qty_nets), (basis_ids, basis_nets) = columns
         state = cls()
-        state.usd_net_micro_usd = _summed(
-            [account_id(tb_id >> ACCOUNT_SHIFT) for tb_id in usd_ids], usd_nets
-        )
-        state.qty_lots = _summed(
-            [(account_id(i >> ACCOUNT_SHIFT), contract_id(i & LOW64_MASK)) for i in qty_ids],
-            qty_nets,
-        )
+        usd_keys = [key[0] for key in _position_keys(usd_ids, 0, account_ids, contract_ids)]
+        state.usd_net_micro_usd = _summed(usd_keys, usd_nets)
+        state.qty_lots = _summed(_position_keys(qty_ids, 0, account_ids, contract_ids), qty_nets)
         state.basis_micro_usd = _summed(
-            [
-                (account_id(i >> ACCOUNT_SHIFT), contract_id((i & LOW64_MASK) - 1))
-                for i in basis_ids
-            ],
-            basis_nets,
+            _position_keys(basis_ids, 1, account_ids, contract_ids), basis_nets
         )
-        state.last_sequence = {account_id(value): count for value, count in counts.items()}
+        state.last_sequence = {
+            account_ids.get(value) or AccountId(value): count for value, count in counts.items()
+        }
         return state
+
+
+def _position_keys(
+    ids: list[int],
+    basis_offset: int,
+    account_ids: dict[int, AccountId],
+    contract_ids: dict[int, ContractId],
+) -> list[PositionKey]:
+    """Typed (account, contract) of each id (``basis_offset`` 1 for basis ids), one AccountId
+    per account and one ContractId per contract, shared by every key that names them."""
+    keys = []
+    last_owner = 0
+    account = None
+    for tb_id in ids:
+        owner = tb_id >> ACCOUNT_SHIFT
+        if owner != last_owner or account is None:  # a scan lists an account's rows together
+            account = account_ids.get(owner)
+            if account is None:
+                account = account_ids[owner] = AccountId(owner)
+            last_owner = owner
+        contract_value = (tb_id - basis_offset) & LOW64_MASK
+        contract = contract_ids.get(contract_value)
+        if contract is None:
+            contract = contract_ids[contract_value] = ContractId(contract_value)
+        keys.append((account, contract))
+    return keys
 
 
 def _summed(keys: list[K], nets: list[int]) -> dict[K, int]:
