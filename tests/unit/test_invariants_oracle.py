@@ -241,7 +241,7 @@ def invariant_inputs(draw: st.DrawFn) -> InvariantInputs:
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(invariant_inputs())
 def test_generated_ledgers_get_the_oracles_report_and_state(inputs: InvariantInputs) -> None:
     _compare(inputs)

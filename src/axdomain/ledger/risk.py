@@ -227,18 +227,23 @@ def _events_per_account(transfers: Iterable[Transfer]) -> dict[int, int]:
     """Ledger events (linked chains) per account value; an open trailing chain is corrupt."""
     counts: dict[int, int] = {}
     chain_open = False
-    touched: set[int] = set()
+    touched: set[int] = set()  # accounts already counted for the open chain
     for transfer in transfers:
-        if not chain_open:
-            touched = set()
-        for side in (
-            transfer.debit_account_id >> ACCOUNT_SHIFT,
-            transfer.credit_account_id >> ACCOUNT_SHIFT,
-        ):
-            if side not in touched:
-                touched.add(side)
-                counts[side] = counts.get(side, 0) + 1
-        chain_open = bool(transfer.flags >> _LINKED_BIT & 1)
+        debit = transfer.debit_account_id >> ACCOUNT_SHIFT
+        credit = transfer.credit_account_id >> ACCOUNT_SHIFT
+        linked = transfer.flags >> _LINKED_BIT & 1
+        if not chain_open:  # first leg of a chain: both sides are new to it
+            counts[debit] = counts.get(debit, 0) + 1
+            if credit != debit:
+                counts[credit] = counts.get(credit, 0) + 1
+            if linked:
+                touched = {debit, credit}
+        else:
+            for side in (debit, credit):
+                if side not in touched:
+                    touched.add(side)
+                    counts[side] = counts.get(side, 0) + 1
+        chain_open = bool(linked)
     if chain_open:
         raise InvalidValue("transfers", "scan", "ends inside an open linked chain")
     return counts
