@@ -24,6 +24,8 @@ from axdomain.ledger.events import decode_ref, decode_transfer, split_chains
 from axdomain.ledger.port import TransferError
 from axdomain.ledger.position import Position
 from axdomain.ledger.scan_codec import (
+    KIND_QTY,
+    KIND_USD,
     LOW64_MASK,
     MIN_OWNED_ID,
     U128_MAX,
@@ -36,7 +38,6 @@ from axdomain.ledger.values import LedgerAccount, Transfer, TransferFlags
 from axdomain.ledger_ids import ACCOUNT_SHIFT
 
 PositionKey = tuple[AccountId, ContractId]
-IdNets = tuple[list[int], list[int]]  # ledger account ids and their nets, in scan order
 K = TypeVar("K")
 # ``IntFlag.__and__`` runs Python code (~1 µs); scans shift the raw int instead.
 _LINKED_BIT = TransferFlags.LINKED.bit_length() - 1
@@ -139,55 +140,90 @@ class RiskState:
         built once per distinct account and contract at the end.
         """
         with cyclic_gc_paused():
-            columns = _nonzero_nets_by_kind(accounts)
+            columns = _TypedColumns.of(accounts)
             counts = _events_per_account(transfers)
-            return cls._typed(columns, counts)
+            state = cls()
+            state.usd_net_micro_usd = _summed(columns.usd_keys, columns.usd_nets)
+            state.qty_lots = _summed(columns.qty_keys, columns.qty_nets)
+            state.basis_micro_usd = _summed(columns.basis_keys, columns.basis_nets)
+            state.last_sequence = {
+                columns.account_id(value): count for value, count in counts.items()
+            }
+            return state
+
+
+@attrs.define
+class _TypedColumns:
+    """Typed keys and nets of the accounts with a non-zero net, per kind, in scan order.
+
+    Ids are decoded on plain ints (``scan_codec``); one AccountId per account and one
+    ContractId per contract are shared by every key that names them. Zero nets are skipped
+    without decoding, as the ledger may hold empty accounts of any shape.
+    """
+
+    usd_keys: list[AccountId] = attrs.Factory(list)
+    usd_nets: list[int] = attrs.Factory(list)
+    qty_keys: list[PositionKey] = attrs.Factory(list)
+    qty_nets: list[int] = attrs.Factory(list)
+    basis_keys: list[PositionKey] = attrs.Factory(list)
+    basis_nets: list[int] = attrs.Factory(list)
+    account_ids: dict[int, AccountId] = attrs.Factory(dict)
+    contract_ids: dict[int, ContractId] = attrs.Factory(dict)
+
+    def account_id(self, value: int) -> AccountId:
+        found = self.account_ids.get(value)
+        if found is None:
+            found = self.account_ids[value] = AccountId(value)
+        return found
+
+    def contract_id(self, value: int) -> ContractId:
+        found = self.contract_ids.get(value)
+        if found is None:
+            found = self.contract_ids[value] = ContractId(value)
+        return found
 
     @classmethod
-    def _typed(
-        cls, columns: list[tuple[list[int], list[int]]], counts: dict[int, int]
-    ) -> RiskState:
-        """The state with typed keys: one AccountId per account, one ContractId per contract."""
-        account_ids: dict[int, AccountId] = {}
-        contract_ids: dict[int, ContractId] = {}
-        (usd_ids, usd_nets), (qty_ids, qty_nets), (basis_ids, basis_nets) = columns
-        state = cls()
-        usd_keys = [key[0] for key in _position_keys(usd_ids, 0, account_ids, contract_ids)]
-        state.usd_net_micro_usd = _summed(usd_keys, usd_nets)
-        state.qty_lots = _summed(_position_keys(qty_ids, 0, account_ids, contract_ids), qty_nets)
-        state.basis_micro_usd = _summed(
-            _position_keys(basis_ids, 1, account_ids, contract_ids), basis_nets
-        )
-        state.last_sequence = {
-            account_ids.get(value) or AccountId(value): count for value, count in counts.items()
-        }
-        return state
-
-
-def _position_keys(
-    ids: list[int],
-    basis_offset: int,
-    account_ids: dict[int, AccountId],
-    contract_ids: dict[int, ContractId],
-) -> list[PositionKey]:
-    """Typed (account, contract) of each id (``basis_offset`` 1 for basis ids), one AccountId
-    per account and one ContractId per contract, shared by every key that names them."""
-    keys = []
-    last_owner = 0
-    account = None
-    for tb_id in ids:
-        owner = tb_id >> ACCOUNT_SHIFT
-        if owner != last_owner or account is None:  # a scan lists an account's rows together
-            account = account_ids.get(owner)
-            if account is None:
-                account = account_ids[owner] = AccountId(owner)
-            last_owner = owner
-        contract_value = (tb_id - basis_offset) & LOW64_MASK
-        contract = contract_ids.get(contract_value)
-        if contract is None:
-            contract = contract_ids[contract_value] = ContractId(contract_value)
-        keys.append((account, contract))
-    return keys
+    def of(cls, accounts: Iterable[LedgerAccount]) -> _TypedColumns:
+        columns = cls()
+        decoder = HalfDecoder()
+        known = decoder.known
+        contracts = columns.contract_ids
+        usd_keys, usd_nets = columns.usd_keys, columns.usd_nets
+        qty_keys, qty_nets = columns.qty_keys, columns.qty_nets
+        basis_keys, basis_nets = columns.basis_keys, columns.basis_nets
+        last_owner = 0
+        holder = None
+        for account in accounts:
+            net = account.credits_posted - account.debits_posted
+            if not net:
+                continue
+            tb_id = account.id
+            kind = known.get(tb_id & LOW64_MASK) if MIN_OWNED_ID <= tb_id <= U128_MAX else None
+            if kind is None:
+                kind = decoder.kind_of(tb_id)
+                if kind == UNDECODABLE:
+                    decode_ref(tb_id)  # raises the typed error of the reference decoder
+                    raise AssertionError(f"scan codec and decode_ref disagree on {tb_id:#x}")
+            owner = tb_id >> ACCOUNT_SHIFT
+            if owner != last_owner or holder is None:  # a scan lists an account's rows together
+                holder = columns.account_id(owner)
+                last_owner = owner
+            if kind == KIND_QTY:
+                contract_value = tb_id & LOW64_MASK
+                qty_keys.append(
+                    (holder, contracts.get(contract_value) or columns.contract_id(contract_value))
+                )
+                qty_nets.append(net)
+            elif kind == KIND_USD:
+                usd_keys.append(holder)
+                usd_nets.append(net)
+            else:  # basis: the low half is the contract + 1
+                contract_value = (tb_id - 1) & LOW64_MASK
+                basis_keys.append(
+                    (holder, contracts.get(contract_value) or columns.contract_id(contract_value))
+                )
+                basis_nets.append(net)
+        return columns
 
 
 def _summed(keys: list[K], nets: list[int]) -> dict[K, int]:
@@ -198,29 +234,6 @@ def _summed(keys: list[K], nets: list[int]) -> dict[K, int]:
         for key, net in zip(keys, nets, strict=True):
             _add(table, key, net)
     return table
-
-
-def _nonzero_nets_by_kind(accounts: Iterable[LedgerAccount]) -> list[IdNets]:
-    """(ids, nets) of the accounts with a non-zero net, per ``KIND_USD/QTY/BASIS``; zero nets
-    are skipped without decoding, as the ledger may hold empty accounts of any shape."""
-    decoder = HalfDecoder()
-    known = decoder.known
-    columns: list[IdNets] = [([], []), ([], []), ([], [])]
-    for account in accounts:
-        net = account.credits_posted - account.debits_posted
-        if not net:
-            continue
-        tb_id = account.id
-        kind = known.get(tb_id & LOW64_MASK) if MIN_OWNED_ID <= tb_id <= U128_MAX else None
-        if kind is None:
-            kind = decoder.kind_of(tb_id)
-            if kind == UNDECODABLE:
-                decode_ref(tb_id)  # raises the typed error of the reference decoder
-                raise AssertionError(f"scan codec and decode_ref disagree on {tb_id:#x}")
-        ids, nets = columns[kind]
-        ids.append(tb_id)
-        nets.append(net)
-    return columns
 
 
 def _events_per_account(transfers: Iterable[Transfer]) -> dict[int, int]:
