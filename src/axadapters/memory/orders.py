@@ -16,9 +16,7 @@ class MemoryOrders:
     def __init__(self) -> None:
         self._orders: dict[int, Order] = {}
         self._by_client_id: dict[tuple[AccountId, str], int] = {}
-        # Resting order ids per contract, each with its add position (listing keeps add order).
-        self._resting: dict[ContractId, dict[int, int]] = {}
-        self._added: dict[int, int] = {}
+        self._by_contract: dict[ContractId, list[int]] = {}  # order ids, in add order
 
     def add_order(self, order: Order) -> None:
         if order.order_id in self._orders:
@@ -28,8 +26,7 @@ class MemoryOrders:
             raise Conflict("client_order_id", order.client_order_id, "already used on account")
         self._orders[order.order_id] = order
         self._by_client_id[client_key] = order.order_id
-        self._added[order.order_id] = len(self._added)
-        self._index_status(order)
+        self._by_contract.setdefault(order.contract, []).append(order.order_id)
 
     def get_order(self, order_id: int) -> Order | None:
         return self._orders.get(order_id)
@@ -43,18 +40,10 @@ class MemoryOrders:
         if order is None:
             raise NotFound("order_id", order_id, "no such order")
         self._orders[order_id] = attrs.evolve(order, status=status)
-        self._index_status(self._orders[order_id])
-
-    def _index_status(self, order: Order) -> None:
-        resting = self._resting.setdefault(order.contract, {})
-        if order.status.is_resting:
-            resting[order.order_id] = self._added[order.order_id]
-        else:
-            resting.pop(order.order_id, None)
 
     def resting_orders(self, contract: ContractId) -> Sequence[Order]:
-        resting = self._resting.get(contract, {})
-        return [self._orders[i] for i in sorted(resting, key=resting.__getitem__)]
+        orders = (self._orders[i] for i in self._by_contract.get(contract, []))
+        return [o for o in orders if o.status.is_resting]
 
     def all_orders(self) -> Sequence[Order]:
         return list(self._orders.values())

@@ -439,14 +439,14 @@ class _AuditTimeline:
     """
 
     def __init__(self, audit: Sequence[AuditRecord]) -> None:
-        self.trail: dict[tuple[object, AccountId], list[AuditRecord]] = {}
+        self.trail: dict[tuple[object, object], list[AuditRecord]] = {}
         for record in audit:
             self.trail.setdefault((record.actor_user_id, record.account_id), []).append(record)
-        self.sorted: dict[tuple[object, AccountId, Action], tuple[list[int], list[AuditRecord]]]
+        self.sorted: dict[tuple[object, object, Action], tuple[list[int], list[AuditRecord]]]
         self.sorted = {}
 
     def latest(
-        self, actor: object, account: AccountId, action: Action, at_ns: int
+        self, actor: object, account: object, action: Action, at_ns: int
     ) -> AuditRecord | None:
         key = (actor, account, action)
         timeline = self.sorted.get(key)
