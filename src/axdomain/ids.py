@@ -36,17 +36,6 @@ class _Id64:
     def __attrs_post_init__(self) -> None:
         require_range(self.FIELD, self.value, self.MIN_VALUE, U64_MAX)
 
-    @classmethod
-    def _trusted(cls, value: int) -> Self:
-        """Wrap an int the caller has already range-checked; skips re-validation.
-
-        For decoders that check the raw bits once (a ledger id's top half is an AccountId
-        exactly when the id lies in ``[2**64, 2**128)``), so a scan pays no second check.
-        """
-        made = object.__new__(cls)
-        object.__setattr__(made, "value", value)
-        return made
-
     def __hash__(self) -> int:
         # Hand-written (attrs keeps it): half the cost of the generated one, and ids key
         # every map of the risk state. Equality still requires the same type.

@@ -18,6 +18,8 @@ the contract date in ``user_data_32`` so one query finds all accounts of a contr
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from axdomain._checks import require_range
@@ -134,6 +136,21 @@ def _decode_low64(low: int) -> tuple[ContractId, bool]:
     return ContractId.new(product, ContractDate(date)), is_basis
 
 
+def _slot_setter(cls: type, name: str) -> Any:
+    """The C-level setter of a slotted attrs field: writes it without ``__setattr__``."""
+    owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+    return vars(owner)[name].__set__
+
+
+# Bound once: the decode fast path builds its two objects with these (``object.__new__`` and
+# one C call per field), the cheapest construction Python offers for a frozen slotted value.
+_new = object.__new__
+_set_account_value = _slot_setter(AccountId, "value")
+_set_ref_account = _slot_setter(TbAccountRef, "account_id")
+_set_ref_contract = _slot_setter(TbAccountRef, "contract")
+_set_ref_is_basis = _slot_setter(TbAccountRef, "is_basis")
+
+
 def decode_tb_account_id(tb_id: object) -> TbAccountRef:
     """Inverse of the derivations; anything that is not a qty, basis or USD id is an error.
 
@@ -144,7 +161,13 @@ def decode_tb_account_id(tb_id: object) -> TbAccountRef:
     if type(tb_id) is int and MIN_OWNED_ID <= tb_id <= U128_MAX:
         half = _KNOWN_HALVES.get(tb_id & LOW64_MASK)
         if half is not None:
-            return TbAccountRef._trusted(AccountId._trusted(tb_id >> ACCOUNT_SHIFT), *half)
+            account = _new(AccountId)
+            _set_account_value(account, tb_id >> ACCOUNT_SHIFT)
+            ref = _new(TbAccountRef)
+            _set_ref_account(ref, account)
+            _set_ref_contract(ref, half[0])
+            _set_ref_is_basis(ref, half[1])
+            return ref
     return _decode_checked(tb_id)
 
 
