@@ -5,15 +5,23 @@ customers are paired, each pair holds +q / -q with the matching basis, posted as
 chain (qty leg + two basis legs against AX_PNL). The ledger is healthy, so the run also
 checks that the report is empty. Prints figures only; no assertion on speed.
 
-Usage: python bench/bench_invariants.py [max_exponent]   (default 6: 10**4, 10**5, 10**6)
+Each size runs in its own process, so its memory figures are its own: ``inputs`` is the resident
+size of the built scan, ``+check`` / ``+resume`` the most each call added on top of it (Linux
+``VmHWM``, reset before each call). The floor is one bare pass that reads every ledger
+account's id and balances, every transfer's legs and every stamp once: the least any check
+of these rows can cost, measured in the same process.
+
+Usage: python bench/bench_invariants.py [positions ...]   (default: 10000 100000)
 """
 
 from __future__ import annotations
 
 import gc
-import resource
+import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from axdomain import SYSTEM_ACCOUNTS, AccountId, ContractId, ProductId, UserId
 from axdomain.accounts import Account, AccountKind
@@ -120,33 +128,86 @@ def build(positions: int) -> InvariantInputs:
     )
 
 
-def _rss_mib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+DEFAULT_SIZES = (10**4, 10**5)
+
+
+def _status_kib(field: str) -> int:
+    """A ``kB`` line of /proc/self/status (VmRSS: now, VmHWM: peak since the last reset)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def _reset_peak() -> None:
+    """Set the peak RSS to the current RSS (Linux ``clear_refs`` 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def scan_floor(inputs: InvariantInputs) -> int:
+    """One bare pass over every row the checks read; returns a checksum so it is not idle."""
+    total = 0
+    for account in inputs.ledger_accounts:
+        total ^= (account.id >> 64) + account.credits_posted - account.debits_posted
+    for transfer in inputs.transfers:
+        total ^= (transfer.debit_account_id >> 64) + (transfer.credit_account_id >> 64)
+    for stamp in inputs.sequence_stamps:
+        total ^= stamp.sequence_number
+    return total
+
+
+def _timed(call: Callable[[], object]) -> tuple[float, float]:
+    """(wall s, CPU s) of one call: on a shared machine the CPU figure is the stable one."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    call()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_one(positions: int) -> None:
+    inputs = build(positions)
+    gc.collect()
+    inputs_kib = _status_kib("VmRSS")
+    _, floor_cpu = _timed(lambda: scan_floor(inputs))
+    _reset_peak()
+    check_wall, check_cpu = _timed(lambda: check_all_invariants(inputs))
+    check_peak_kib = _status_kib("VmHWM") - inputs_kib
+    gc.collect()
+    _reset_peak()
+    resume_wall, resume_cpu = _timed(
+        lambda: RiskState.resume(inputs.ledger_accounts, inputs.transfers)
+    )
+    resume_peak_kib = _status_kib("VmHWM") - inputs_kib
+    violations = len(check_all_invariants(inputs))
+    accounts = len(inputs.ledger_accounts)
+    us = 1e6 / accounts
+    print(
+        f"{positions:>9} {accounts:>9} {len(inputs.transfers):>9} "
+        f"{check_wall:>7.2f} {check_cpu:>7.2f} {check_cpu * us:>6.2f} "
+        f"{resume_wall:>7.2f} {resume_cpu:>7.2f} {resume_cpu * us:>6.2f} "
+        f"{floor_cpu * us:>6.2f} {violations:>4} "
+        f"{inputs_kib // 1024:>7} {check_peak_kib // 1024:>7} {resume_peak_kib // 1024:>7}",
+        flush=True,
+    )
 
 
 def main() -> None:
-    max_exponent = int(sys.argv[1]) if len(sys.argv) > 1 else 6
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        run_one(int(sys.argv[2]))
+        return
+    sizes = [int(arg) for arg in sys.argv[1:]] or list(DEFAULT_SIZES)
     print(
-        f"{'positions':>10} {'accounts':>10} {'transfers':>10} {'build s':>8} {'check s':>8} "
-        f"{'resume s':>9} {'violations':>10} {'max RSS MiB':>11}"
+        "check = check_all_invariants, resume = RiskState.resume; µs = CPU µs per ledger "
+        "account; floor = one bare read of every row (CPU µs per account); MiB: inputs "
+        "resident, and the peak each call added on top"
     )
-    for exponent in range(4, max_exponent + 1):
-        gc.collect()
-        started = time.perf_counter()
-        inputs = build(10**exponent)
-        built = time.perf_counter()
-        violations = check_all_invariants(inputs)
-        checked = time.perf_counter()
-        state = RiskState.resume(inputs.ledger_accounts, inputs.transfers)
-        resumed = time.perf_counter()
-        held = len(state.qty_lots)
-        print(
-            f"{held:>10} {len(inputs.ledger_accounts):>10} {len(inputs.transfers):>10} "
-            f"{built - started:>8.2f} {checked - built:>8.2f} {resumed - checked:>9.2f} "
-            f"{len(violations):>10} {_rss_mib():>11}",
-            flush=True,
-        )
-        del inputs, state, violations
+    print(
+        f"{'positions':>9} {'accounts':>9} {'transfers':>9} "
+        f"{'check s':>7} {'cpu s':>7} {'µs':>6} {'resume s':>7} {'cpu s':>7} {'µs':>6} "
+        f"{'floor':>6} {'viol':>4} {'inputs':>7} {'+check':>7} {'+resume':>7}",
+        flush=True,
+    )
+    for positions in sizes:
+        subprocess.run([sys.executable, __file__, "--one", str(positions)], check=True)
 
 
 if __name__ == "__main__":

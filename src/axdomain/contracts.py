@@ -32,6 +32,7 @@ SCHEME_TAG_BIT = 63
 PRODUCT_MASK = (1 << PRODUCT_BITS) - 1
 DATE_MASK = (1 << DATE_BITS) - 1
 CONTRACT_ID_MAX = (1 << 64) - 1
+INTERNED_CONTRACTS_MAX = 4096  # distinct ContractIds ``new`` keeps to hand out again
 
 PERPETUAL_DATE = 0
 DATE_YEAR_MIN = 1000  # YYYYMMDD is exactly eight digits
@@ -144,11 +145,21 @@ class ContractId:
 
     @classmethod
     def new(cls, product: ProductId, date: ContractDate) -> Self:
+        """Pack validated parts. A venue lists few contracts, so the values are interned:
+        a repeat costs one dict lookup instead of building an object (values are frozen,
+        so sharing one is unobservable except through ``is``)."""
         if not isinstance(product, ProductId):
             raise InvalidValue("product", product, "must be a ProductId")
         if not isinstance(date, ContractDate):
             raise InvalidValue("contract_date", date, "must be a ContractDate")
-        return cls._trusted((date.value << DATE_SHIFT) | product.value)
+        value = (date.value << DATE_SHIFT) | product.value
+        interned = _INTERNED.get(value)
+        if interned is not None and type(interned) is cls:
+            return interned
+        contract = cls._trusted(value)
+        if len(_INTERNED) < INTERNED_CONTRACTS_MAX:
+            _INTERNED[value] = contract
+        return contract
 
     @classmethod
     def perp(cls, product: ProductId) -> Self:
@@ -161,6 +172,11 @@ class ContractId:
     def usd(cls) -> Self:
         """The USD asset's id (ledger 1, date 0); not a product, never has a basis twin."""
         return cls._trusted(USD_ASSET_ID)
+
+    def __hash__(self) -> int:
+        # Hand-written (attrs keeps it): half the cost of the generated one, and contracts
+        # key every position map.
+        return hash(self.value)
 
     @property
     def is_usd(self) -> bool:
@@ -189,3 +205,6 @@ class ContractId:
         if self.is_usd:
             return "USD"
         return f"{self.product.value}@{self.date.value}"
+
+
+_INTERNED: dict[int, ContractId] = {}  # by packed value; bounded by INTERNED_CONTRACTS_MAX

@@ -178,3 +178,27 @@ def test_ledger_ids_outside_u128_are_rejected(value: int) -> None:
     with pytest.raises(InvalidValue) as caught:
         decode_tb_account_id(value)
     assert (caught.value.field, caught.value.value) == ("tb_account_id", value)
+
+
+@given(
+    st.one_of(
+        st.integers(0, (1 << 128) + 5),
+        st.builds(derive_tb_account_id, accounts, contracts),
+        st.builds(lambda c: c.value, contracts),  # owner 0: never a ledger account id
+    )
+)
+def test_the_memoized_fast_path_decodes_exactly_like_the_full_check(tb_id: int) -> None:
+    """Every decode goes through the full check first and the memo after: same value (or the
+    same typed error) both times, and equal to what the full check alone says."""
+    from axdomain.ledger_ids import _decode_checked
+
+    outcomes = []
+    for decode in (decode_tb_account_id, decode_tb_account_id, _decode_checked):
+        try:
+            outcomes.append(decode(tb_id))
+        except InvalidValue as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    if isinstance(outcomes[0], TbAccountRef):
+        assert type(outcomes[1].account_id) is AccountId
+        assert outcomes[1].account_id.value == tb_id >> 64

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 from axdomain.account_records import (
@@ -52,15 +53,18 @@ class MemoryLtvMonitors:
 class MemoryDepositAddresses:
     def __init__(self) -> None:
         self._rows: dict[tuple[AccountId, str, str], DepositAddress] = {}
+        self._taken: set[tuple[str, str]] = set()  # (blockchain, address): unique index
+        self._by_account: dict[AccountId, list[DepositAddress]] = {}
 
     def add_address(self, address: DepositAddress) -> None:
         key = (address.account_id, address.blockchain, address.asset)
         if key in self._rows:
             raise Conflict("deposit_address", f"{key[0]}/{key[1]}/{key[2]}", "already exists")
-        taken = {(row.blockchain, row.address) for row in self._rows.values()}
-        if (address.blockchain, address.address) in taken:
+        if (address.blockchain, address.address) in self._taken:
             raise Conflict("address", address.address, "already funds another account")
         self._rows[key] = address
+        self._taken.add((address.blockchain, address.address))
+        self._by_account.setdefault(address.account_id, []).append(address)
 
     def get_address(
         self, account_id: AccountId, blockchain: str, asset: str
@@ -68,25 +72,22 @@ class MemoryDepositAddresses:
         return self._rows.get((account_id, blockchain, asset))
 
     def addresses_for_account(self, account_id: AccountId) -> Sequence[DepositAddress]:
-        mine = (row for row in self._rows.values() if row.account_id == account_id)
+        mine = self._by_account.get(account_id, [])
         return sorted(mine, key=lambda row: (row.blockchain, row.asset))
 
 
 class MemoryLeaderboard:
     def __init__(self) -> None:
-        self._rows: dict[tuple[str, str, int, AccountId], LeaderboardEntry] = {}
+        # Per (metric, cadence, period): one board, so ``top`` reads only its own period.
+        self._boards: dict[tuple[str, str, int], dict[AccountId, LeaderboardEntry]] = {}
 
     def put_entry(self, entry: LeaderboardEntry) -> None:
-        key = (entry.metric, entry.cadence, entry.period_start_ns, entry.account_id)
-        self._rows[key] = entry
+        board = self._boards.setdefault((entry.metric, entry.cadence, entry.period_start_ns), {})
+        board[entry.account_id] = entry
 
     def top(
         self, metric: str, cadence: str, period_start_ns: int, limit: int
     ) -> Sequence[LeaderboardEntry]:
         count = check_top_limit(limit)
-        period = (
-            row
-            for row in self._rows.values()
-            if (row.metric, row.cadence, row.period_start_ns) == (metric, cadence, period_start_ns)
-        )
-        return sorted(period, key=lambda row: (-row.score, row.account_id))[:count]
+        period = self._boards.get((metric, cadence, period_start_ns), {}).values()
+        return heapq.nsmallest(count, period, key=lambda row: (-row.score, row.account_id))

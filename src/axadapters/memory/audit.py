@@ -11,12 +11,15 @@ from axdomain.ids import AccountId
 class MemoryAuditLog:
     def __init__(self) -> None:
         self._records: list[AuditRecord] = []
+        self._by_account: dict[AccountId, list[AuditRecord]] = {}
 
     def append(self, record: AuditRecord) -> None:
         self._records.append(record)
+        if record.account_id is not None:  # exchange-wide operator actions name no account
+            self._by_account.setdefault(record.account_id, []).append(record)
 
     def records_for_account(self, account_id: AccountId) -> Sequence[AuditRecord]:
-        return [r for r in self._records if r.account_id == account_id]
+        return list(self._by_account.get(account_id, ()))
 
     def all_records(self) -> Sequence[AuditRecord]:
         return list(self._records)

@@ -57,30 +57,37 @@ class MemorySessionStore:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._by_hash: dict[str, Session] = {}
+        self._by_user: dict[UserId, set[str]] = {}  # token hashes, pruned with ``_by_hash``
 
     def create(self, session: Session) -> None:
         if self.get(session.token_hash) is not None:
             raise Conflict("token_hash", session.token_hash, "session already exists")
         self._by_hash[session.token_hash] = session
+        self._by_user.setdefault(session.user_id, set()).add(session.token_hash)
+
+    def _drop(self, token_hash: str) -> Session | None:
+        session = self._by_hash.pop(token_hash, None)
+        if session is not None:
+            self._by_user[session.user_id].discard(token_hash)
+        return session
 
     def get(self, token_hash: str) -> Session | None:
         session = self._by_hash.get(validate_token_hash("token_hash", token_hash))
         if session is None:
             return None
         if self._clock.now_ns() >= session.expires_at_ns:
-            del self._by_hash[token_hash]
+            self._drop(token_hash)
             return None
         return session
 
     def list_for_user(self, user_id: UserId) -> Sequence[Session]:
         now_ns = self._clock.now_ns()
-        live = [
-            s for s in self._by_hash.values() if s.user_id == user_id and now_ns < s.expires_at_ns
-        ]
+        mine = (self._by_hash[h] for h in self._by_user.get(user_id, ()))
+        live = [s for s in mine if now_ns < s.expires_at_ns]
         return sorted(live, key=lambda s: (s.expires_at_ns, s.token_hash))
 
     def delete(self, token_hash: str) -> bool:
-        return self._by_hash.pop(validate_token_hash("token_hash", token_hash), None) is not None
+        return self._drop(validate_token_hash("token_hash", token_hash)) is not None
 
 
 class MemoryRiskSnapshotBus:

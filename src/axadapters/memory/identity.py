@@ -16,13 +16,15 @@ from axdomain.membership import Grant, User
 class MemoryUsers:
     def __init__(self) -> None:
         self._users: dict[UserId, User] = {}
+        self._usernames: set[str] = set()  # unique index: O(1) per insert
 
     def add_user(self, user: User) -> None:
         if user.user_id in self._users:
             raise Conflict("user_id", str(user.user_id), "already exists")
-        if any(u.username == user.username for u in self._users.values()):
+        if user.username in self._usernames:
             raise Conflict("username", user.username, "already exists")
         self._users[user.user_id] = user
+        self._usernames.add(user.username)
 
     def get_user(self, user_id: UserId) -> User | None:
         return self._users.get(user_id)
@@ -31,13 +33,15 @@ class MemoryUsers:
 class MemoryAccounts:
     def __init__(self) -> None:
         self._accounts: dict[AccountId, Account] = {}
+        self._names: set[str] = set()  # unique index (names are immutable): O(1) per insert
 
     def add_account(self, account: Account) -> None:
         if account.account_id in self._accounts:
             raise Conflict("account_id", str(account.account_id), "already exists")
-        if any(a.name == account.name for a in self._accounts.values()):
+        if account.name in self._names:
             raise Conflict("name", account.name, "already exists")
         self._accounts[account.account_id] = account
+        self._names.add(account.name)
 
     def get_account(self, account_id: AccountId) -> Account | None:
         return self._accounts.get(account_id)
@@ -62,21 +66,31 @@ class MemoryAccounts:
 class MemoryGrants:
     def __init__(self) -> None:
         self._grants: dict[tuple[UserId, AccountId], Grant] = {}
+        # Secondary indexes: a listing costs its own size, not the whole table.
+        self._by_user: dict[UserId, set[AccountId]] = {}
+        self._by_account: dict[AccountId, set[UserId]] = {}
 
     def put_grant(self, grant: Grant) -> None:
         self._grants[(grant.user_id, grant.account_id)] = grant
+        self._by_user.setdefault(grant.user_id, set()).add(grant.account_id)
+        self._by_account.setdefault(grant.account_id, set()).add(grant.user_id)
 
     def get_grant(self, user_id: UserId, account_id: AccountId) -> Grant | None:
         return self._grants.get((user_id, account_id))
 
     def revoke_grant(self, user_id: UserId, account_id: AccountId) -> bool:
-        return self._grants.pop((user_id, account_id), None) is not None
+        if self._grants.pop((user_id, account_id), None) is None:
+            return False
+        self._by_user[user_id].discard(account_id)
+        self._by_account[account_id].discard(user_id)
+        return True
 
     def grants_for_user(self, user_id: UserId) -> Sequence[Grant]:
-        return sorted((g for g in self._grants.values() if g.user_id == user_id), key=_grant_key)
+        mine = (self._grants[(user_id, a)] for a in self._by_user.get(user_id, ()))
+        return sorted(mine, key=_grant_key)
 
     def grants_for_account(self, account_id: AccountId) -> Sequence[Grant]:
-        matching = (g for g in self._grants.values() if g.account_id == account_id)
+        matching = (self._grants[(u, account_id)] for u in self._by_account.get(account_id, ()))
         return sorted(matching, key=_grant_key)
 
 
@@ -87,11 +101,13 @@ def _grant_key(grant: Grant) -> tuple[AccountId, UserId]:
 class MemoryApiKeys:
     def __init__(self) -> None:
         self._keys: dict[int, ApiKey] = {}
+        self._by_user: dict[UserId, list[int]] = {}  # key ids per user (keys are never removed)
 
     def add_key(self, key: ApiKey) -> None:
         if key.key_id in self._keys:
             raise Conflict("key_id", key.key_id, "already exists")
         self._keys[key.key_id] = key
+        self._by_user.setdefault(key.user_id, []).append(key.key_id)
 
     def get_key(self, key_id: int) -> ApiKey | None:
         return self._keys.get(key_id)
@@ -105,6 +121,4 @@ class MemoryApiKeys:
         return True
 
     def keys_for_user(self, user_id: UserId) -> Sequence[ApiKey]:
-        return sorted(
-            (k for k in self._keys.values() if k.user_id == user_id), key=lambda k: k.key_id
-        )
+        return [self._keys[key_id] for key_id in sorted(self._by_user.get(user_id, ()))]

@@ -19,6 +19,7 @@ class MemoryOrders:
         self._by_client_id: dict[tuple[AccountId, str], int] = {}
         self._position: dict[int, int] = {}  # order id -> insertion position (1, 2, ...)
         self._by_account: dict[AccountId, list[int]] = {}
+        self._by_contract: dict[ContractId, list[int]] = {}  # order ids, in add order
 
     def add_order(self, order: Order) -> None:
         if order.order_id in self._orders:
@@ -31,6 +32,7 @@ class MemoryOrders:
         self._by_client_id[client_key] = order.order_id
         self._position[order.order_id] = len(self._position) + 1
         self._by_account.setdefault(order.account_id, []).append(order.order_id)
+        self._by_contract.setdefault(order.contract, []).append(order.order_id)
 
     def get_order(self, order_id: int) -> Order | None:
         return self._orders.get(order_id)
@@ -78,7 +80,8 @@ class MemoryOrders:
         return page_of(rows, limit)
 
     def resting_orders(self, contract: ContractId) -> Sequence[Order]:
-        return [o for o in self._orders.values() if o.contract == contract and o.status.is_resting]
+        orders = (self._orders[i] for i in self._by_contract.get(contract, []))
+        return [o for o in orders if o.status.is_resting]
 
     def all_orders(self) -> Sequence[Order]:
         return list(self._orders.values())

@@ -23,11 +23,24 @@ from axdomain.ids import AccountId
 from axdomain.ledger.events import decode_ref, decode_transfer, split_chains
 from axdomain.ledger.port import TransferError
 from axdomain.ledger.position import Position
+from axdomain.ledger.scan_codec import (
+    KIND_QTY,
+    KIND_USD,
+    LOW64_MASK,
+    MIN_OWNED_ID,
+    U128_MAX,
+    UNDECODABLE,
+    HalfDecoder,
+    cyclic_gc_paused,
+)
 from axdomain.ledger.sequencing import SequenceStamp, accounts_touched, require_chain
 from axdomain.ledger.values import LedgerAccount, Transfer, TransferFlags
+from axdomain.ledger_ids import ACCOUNT_SHIFT
 
 PositionKey = tuple[AccountId, ContractId]
 K = TypeVar("K")
+# ``IntFlag.__and__`` runs Python code (~1 µs); scans shift the raw int instead.
+_LINKED_BIT = TransferFlags.LINKED.bit_length() - 1
 
 
 def _add(table: dict[K, int], key: K, delta: int) -> None:
@@ -122,25 +135,128 @@ class RiskState:
         """Rebuild from a ledger scan: balances from the accounts, numbers from the chains.
 
         An account id that does not decode fails hard (``InvalidValue``): a ledger holding
-        an unknown product must page someone, not be skipped.
+        an unknown product must page someone, not be skipped. One pass over each scan on
+        plain ints (``scan_codec``), with the cyclic collector paused; the typed keys are
+        built once per distinct account and contract at the end.
         """
-        state = cls()
+        with cyclic_gc_paused():
+            columns = _TypedColumns.of(accounts)
+            counts = _events_per_account(transfers)
+            state = cls()
+            state.usd_net_micro_usd = _summed(columns.usd_keys, columns.usd_nets)
+            state.qty_lots = _summed(columns.qty_keys, columns.qty_nets)
+            state.basis_micro_usd = _summed(columns.basis_keys, columns.basis_nets)
+            state.last_sequence = {
+                columns.account_id(value): count for value, count in counts.items()
+            }
+            return state
+
+
+@attrs.define
+class _TypedColumns:
+    """Typed keys and nets of the accounts with a non-zero net, per kind, in scan order.
+
+    Ids are decoded on plain ints (``scan_codec``); one AccountId per account and one
+    ContractId per contract are shared by every key that names them. Zero nets are skipped
+    without decoding, as the ledger may hold empty accounts of any shape.
+    """
+
+    usd_keys: list[AccountId] = attrs.Factory(list)
+    usd_nets: list[int] = attrs.Factory(list)
+    qty_keys: list[PositionKey] = attrs.Factory(list)
+    qty_nets: list[int] = attrs.Factory(list)
+    basis_keys: list[PositionKey] = attrs.Factory(list)
+    basis_nets: list[int] = attrs.Factory(list)
+    account_ids: dict[int, AccountId] = attrs.Factory(dict)
+    contract_ids: dict[int, ContractId] = attrs.Factory(dict)
+
+    def account_id(self, value: int) -> AccountId:
+        found = self.account_ids.get(value)
+        if found is None:
+            found = self.account_ids[value] = AccountId(value)
+        return found
+
+    def contract_id(self, value: int) -> ContractId:
+        found = self.contract_ids.get(value)
+        if found is None:
+            found = self.contract_ids[value] = ContractId(value)
+        return found
+
+    @classmethod
+    def of(cls, accounts: Iterable[LedgerAccount]) -> _TypedColumns:
+        columns = cls()
+        decoder = HalfDecoder()
+        known = decoder.known
+        contracts = columns.contract_ids
+        usd_keys, usd_nets = columns.usd_keys, columns.usd_nets
+        qty_keys, qty_nets = columns.qty_keys, columns.qty_nets
+        basis_keys, basis_nets = columns.basis_keys, columns.basis_nets
+        last_owner = 0
+        holder = None
         for account in accounts:
             net = account.credits_posted - account.debits_posted
-            if net:
-                state._post(account.id, net)
-        counts: dict[int, int] = {}
-        chain_open = False
-        touched: set[int] = set()
-        for transfer in transfers:
-            if not chain_open:
-                touched = set()
-            for side in (transfer.debit_account_id >> 64, transfer.credit_account_id >> 64):
+            if not net:
+                continue
+            tb_id = account.id
+            kind = known.get(tb_id & LOW64_MASK) if MIN_OWNED_ID <= tb_id <= U128_MAX else None
+            if kind is None:
+                kind = decoder.kind_of(tb_id)
+                if kind == UNDECODABLE:
+                    decode_ref(tb_id)  # raises the typed error of the reference decoder
+                    raise AssertionError(f"scan codec and decode_ref disagree on {tb_id:#x}")
+            owner = tb_id >> ACCOUNT_SHIFT
+            if owner != last_owner or holder is None:  # a scan lists an account's rows together
+                holder = columns.account_id(owner)
+                last_owner = owner
+            if kind == KIND_QTY:
+                contract_value = tb_id & LOW64_MASK
+                qty_keys.append(
+                    (holder, contracts.get(contract_value) or columns.contract_id(contract_value))
+                )
+                qty_nets.append(net)
+            elif kind == KIND_USD:
+                usd_keys.append(holder)
+                usd_nets.append(net)
+            else:  # basis: the low half is the contract + 1
+                contract_value = (tb_id - 1) & LOW64_MASK
+                basis_keys.append(
+                    (holder, contracts.get(contract_value) or columns.contract_id(contract_value))
+                )
+                basis_nets.append(net)
+        return columns
+
+
+def _summed(keys: list[K], nets: list[int]) -> dict[K, int]:
+    """Non-zero sum per key; one insert per key when keys are unique (a real scan)."""
+    table = dict(zip(keys, nets, strict=True))
+    if len(table) != len(keys):
+        table = {}
+        for key, net in zip(keys, nets, strict=True):
+            _add(table, key, net)
+    return table
+
+
+def _events_per_account(transfers: Iterable[Transfer]) -> dict[int, int]:
+    """Ledger events (linked chains) per account value; an open trailing chain is corrupt."""
+    counts: dict[int, int] = {}
+    chain_open = False
+    touched: set[int] = set()  # accounts already counted for the open chain
+    for transfer in transfers:
+        debit = transfer.debit_account_id >> ACCOUNT_SHIFT
+        credit = transfer.credit_account_id >> ACCOUNT_SHIFT
+        linked = transfer.flags >> _LINKED_BIT & 1
+        if not chain_open:  # first leg of a chain: both sides are new to it
+            counts[debit] = counts.get(debit, 0) + 1
+            if credit != debit:
+                counts[credit] = counts.get(credit, 0) + 1
+            if linked:
+                touched = {debit, credit}
+        else:
+            for side in (debit, credit):
                 if side not in touched:
                     touched.add(side)
                     counts[side] = counts.get(side, 0) + 1
-            chain_open = bool(transfer.flags & TransferFlags.LINKED)
-        if chain_open:
-            raise InvalidValue("transfers", "scan", "ends inside an open linked chain")
-        state.last_sequence = {AccountId(value): count for value, count in counts.items()}
-        return state
+        chain_open = bool(linked)
+    if chain_open:
+        raise InvalidValue("transfers", "scan", "ends inside an open linked chain")
+    return counts
