@@ -7,6 +7,10 @@
 | ``AX_REDIS_URL`` | risk-snapshot cache, sessions, pub/sub | in memory |
 | ``AX_TIGERBEETLE_ADDRESSES`` | a real TigerBeetle cluster | the journaled ledger twin |
 | ``AX_TIGERBEETLE_CLUSTER_ID`` | that cluster's id | 0 |
+| ``AX_TRUSTED_PROXIES`` | proxies whose ``X-Forwarded-For`` ``ax serve`` believes | none |
+
+Numbers are ASCII decimal digits only: ``str.isdigit`` also accepts superscripts and other
+scripts' digits (``²``, ``١٢٣``), which must never become a cluster id.
 """
 
 from __future__ import annotations
@@ -22,12 +26,23 @@ DEFAULT_DATA_DIR = ".ax-data"
 U128_MAX = (1 << 128) - 1
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def ascii_decimal(name: str, text: str, high: int) -> int:
+    """A decimal number of ASCII digits in [0, high]; anything else names the variable."""
+    if not text or not set(text) <= _ASCII_DIGITS or len(text) > len(str(high)):
+        raise InvalidValue(name, text, f"must be ASCII decimal digits, at most {high}")
+    number = int(text)
+    if number > high:
+        raise InvalidValue(name, text, f"must be at most {high}")
+    return number
+
+
 def _cluster_id(text: str | None) -> int:
     if text is None:
         return 0
-    if not text.isdigit() or int(text) > U128_MAX:
-        raise InvalidValue("AX_TIGERBEETLE_CLUSTER_ID", text, "must be a u128 decimal integer")
-    return int(text)
+    return ascii_decimal("AX_TIGERBEETLE_CLUSTER_ID", text, U128_MAX)
 
 
 @attrs.frozen
@@ -37,6 +52,7 @@ class Config:
     redis_url: str | None = None
     tigerbeetle_addresses: str | None = None
     tigerbeetle_cluster_id: int = 0
+    trusted_proxies: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -50,6 +66,7 @@ class Config:
             redis_url=get("AX_REDIS_URL"),
             tigerbeetle_addresses=get("AX_TIGERBEETLE_ADDRESSES"),
             tigerbeetle_cluster_id=_cluster_id(get("AX_TIGERBEETLE_CLUSTER_ID")),
+            trusted_proxies=get("AX_TRUSTED_PROXIES"),
         )
 
     @property
