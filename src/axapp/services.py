@@ -132,14 +132,46 @@ def tigerbeetle_addresses(text: str) -> list[tuple[str, int]]:
     return found
 
 
-def _check_tigerbeetle(text: str, timeout_ms: int) -> None:
+def _check_tigerbeetle(text: str, cluster_id: int, timeout_ms: int) -> None:
+    variable = "AX_TIGERBEETLE_ADDRESSES"
     problems = []
     for host, port in tigerbeetle_addresses(text):
         problem = _probe(host, port, timeout_ms)
         if problem is None:
-            return
+            break
         problems.append(problem)
-    raise ServiceUnavailable("TigerBeetle", "AX_TIGERBEETLE_ADDRESSES", redact_url(text), problems[0])
+    else:
+        raise ServiceUnavailable("TigerBeetle", variable, redact_url(text), problems[0])
+    problem = _tigerbeetle_handshake(text, cluster_id, timeout_ms)
+    if problem is not None:
+        raise ServiceUnavailable("TigerBeetle", variable, redact_url(text), problem)
+
+
+def _tigerbeetle_handshake(text: str, cluster_id: int, timeout_ms: int) -> str | None:
+    """One lookup on a daemon thread: something that accepts TCP but is not a replica of
+    this cluster makes the client wait forever, so the wait is ours and bounded."""
+    import threading
+
+    answer: list[BaseException | None] = []
+
+    def lookup() -> None:
+        try:
+            import tigerbeetle
+
+            client = tigerbeetle.ClientSync(cluster_id=cluster_id, replica_addresses=text)
+            client.lookup_accounts([1])
+            client.close()
+            answer.append(None)
+        except Exception as error:
+            answer.append(error)
+
+    thread = threading.Thread(target=lookup, name="ax-tigerbeetle-probe", daemon=True)
+    thread.start()
+    thread.join(timeout_ms / 1000)
+    if not answer:
+        return f"no TigerBeetle answer within {timeout_ms} ms (wrong address or cluster id?)"
+    error = answer[0]
+    return None if error is None else _first_line(error)
 
 
 def preflight(config: Config, timeout_ms: int = CONNECT_TIMEOUT_MS) -> None:
@@ -149,7 +181,9 @@ def preflight(config: Config, timeout_ms: int = CONNECT_TIMEOUT_MS) -> None:
     if config.redis_url is not None:
         _check_redis(config.redis_url, timeout_ms)
     if config.tigerbeetle_addresses is not None:
-        _check_tigerbeetle(config.tigerbeetle_addresses, timeout_ms)
+        _check_tigerbeetle(
+            config.tigerbeetle_addresses, config.tigerbeetle_cluster_id, timeout_ms
+        )
 
 
 def unavailable_from(error: BaseException, config: Config) -> ServiceUnavailable | None:
