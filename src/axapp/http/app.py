@@ -241,12 +241,11 @@ def create_app(
 
 def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     r = APIRouter(prefix="/v1/admin", dependencies=[Depends(bearer)], responses=ERRORS)
-    app = shell.app
 
     @r.post("/users", response_model=m.OnboardAnswer)
     async def onboard(request: Request, body: m.OnboardRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            user, account = app.operator.onboard_user(p, body.username)
+            user, account = shell.app.operator.onboard_user(p, body.username)
             return {"user_id": str(user.user_id), "default_account_id": str(account.account_id)}
 
         return await shell.call(request, use, admin=True)
@@ -254,7 +253,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/users/{user_id}/sessions", response_model=m.TokenAnswer)
     async def session(request: Request, user_id: Hex16Path) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            return {"token": app.operator.issue_session(p, parse_user("user_id", user_id))}
+            return {"token": shell.app.operator.issue_session(p, parse_user("user_id", user_id))}
 
         return await shell.call(request, use, admin=True)
 
@@ -262,7 +261,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     async def deposit(request: Request, account_id: Hex16Path, body: m.DepositRequest) -> Response:
         def use(p: Principal) -> object:
             account = require_account("account_id", account_id)
-            return app.money.deposit(p, account, body.amount_micro_usd, body.idempotency_key)
+            return shell.app.money.deposit(p, account, body.amount_micro_usd, body.idempotency_key)
 
         return await shell.call(request, use, admin=True)
 
@@ -270,7 +269,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     async def flags(request: Request, account_id: Hex16Path, body: m.FlagsRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
             account = require_account("account_id", account_id)
-            changed = app.operator.set_flags(
+            changed = shell.app.operator.set_flags(
                 p, account, is_frozen=body.is_frozen, is_close_only=body.is_close_only
             )
             return account_flags(changed)
@@ -280,7 +279,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/products", response_model=m.ProductAnswer)
     async def product(request: Request, body: m.ProductRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            listed = app.operator.list_product(p, body.name)
+            listed = shell.app.operator.list_product(p, body.name)
             return {"product_id": listed.product_id.value, "name": listed.name}
 
         return await shell.call(request, use, admin=True)
@@ -288,7 +287,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/instruments", response_model=m.InstrumentAnswer)
     async def instrument(request: Request, body: m.InstrumentRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            listed = app.operator.list_instrument(
+            listed = shell.app.operator.list_instrument(
                 p,
                 symbol=body.symbol,
                 product_id=body.product_id,
@@ -302,7 +301,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/instruments/{symbol}/funding", response_model=m.MoneyAnswer)
     async def funding(request: Request, symbol: SymbolPath, body: m.FundingRequest) -> Response:
         def use(p: Principal) -> object:
-            return app.operator.funding(
+            return shell.app.operator.funding(
                 p,
                 symbol,
                 mark_price_micro_usd=body.mark_price_micro_usd,
@@ -317,7 +316,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
         request: Request, symbol: SymbolPath, body: m.SettlementRequest
     ) -> Response:
         def use(p: Principal) -> object:
-            return app.operator.settlement(
+            return shell.app.operator.settlement(
                 p, symbol, price_micro_usd=body.price_micro_usd, idempotency_key=body.idempotency_key
             )
 
@@ -326,7 +325,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/instruments/{symbol}/delist", response_model=m.InstrumentAnswer)
     async def delist(request: Request, symbol: SymbolPath) -> Response:
         return await shell.call(
-            request, lambda p: instrument_answer(app.operator.delist(p, symbol)), admin=True
+            request, lambda p: instrument_answer(shell.app.operator.delist(p, symbol)), admin=True
         )
 
     @r.get("/audit", response_model=m.AuditPage)
@@ -338,7 +337,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     ) -> Response:
         def use(p: Principal) -> dict[str, Any]:
             size, after = parse_limit(limit), parse_cursor(cursor)
-            records = app.operator.audit_trail(p, require_account("account_id", account_id))
+            records = shell.app.operator.audit_trail(p, require_account("account_id", account_id))
             rows = [(i, audit_item(r)) for i, r in enumerate(records, 1) if i > after]
             page = page_of(rows[: size + 1], size)
             return {"items": list(page.items), "next_cursor": page.next_cursor}
@@ -347,29 +346,28 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
 
     @r.get("/invariants", response_model=m.InvariantsAnswer)
     async def invariants(request: Request) -> Response:
-        return await shell.call(request, app.operator.invariants, admin=True)
+        return await shell.call(request, shell.app.operator.invariants, admin=True)
 
     return r
 
 
 def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     r = APIRouter(prefix="/v1", dependencies=[Depends(bearer)], responses=ERRORS)
-    app = shell.app
 
     @r.get("/whoami", response_model=m.WhoAmIAnswer)
     async def whoami(request: Request) -> Response:
-        return await shell.call(request, app.identity.whoami)
+        return await shell.call(request, shell.app.identity.whoami)
 
     @r.post("/accounts", response_model=m.AccountAnswer)
     async def create_account(request: Request, body: m.CreateAccountRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            account = app.identity.create_account(p, body.name)
+            account = shell.app.identity.create_account(p, body.name)
             return {"account_id": str(account.account_id), "name": account.name}
 
         return await shell.call(request, use)
 
     def read(name: str) -> Callable[[Principal, str | None], Any]:
-        method = getattr(app.reads, name)
+        method = getattr(shell.app.reads, name)
         return lambda p, a: method(p, parse_account("account_id", a))
 
     @r.get("/balances", response_model=m.BalancesAnswer)
@@ -399,7 +397,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
 
         def use(p: Principal) -> object:
             account = parse_account("account_id", account_id)
-            return app.reads.orders(p, account, status=wanted, limit=limit, cursor=cursor)
+            return shell.app.reads.orders(p, account, status=wanted, limit=limit, cursor=cursor)
 
         return await shell.call(request, use)
 
@@ -412,7 +410,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     ) -> Response:
         def use(p: Principal) -> object:
             account = parse_account("account_id", account_id)
-            return app.reads.fills(p, account, limit=limit, cursor=cursor)
+            return shell.app.reads.fills(p, account, limit=limit, cursor=cursor)
 
         return await shell.call(request, use)
 
@@ -425,14 +423,14 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     ) -> Response:
         def use(p: Principal) -> object:
             account = parse_account("account_id", account_id)
-            return app.reads.transactions(p, account, limit=limit, cursor=cursor)
+            return shell.app.reads.transactions(p, account, limit=limit, cursor=cursor)
 
         return await shell.call(request, use)
 
     @r.post("/orders", response_model=m.PlaceAnswer)
     async def place(request: Request, body: m.PlaceOrderRequest) -> Response:
         def use(p: Principal) -> object:
-            return app.orders.place(
+            return shell.app.orders.place(
                 p,
                 account_id=parse_account("account_id", body.account_id),
                 symbol=body.symbol,
@@ -449,7 +447,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/orders/cancel", response_model=m.OrderDetails)
     async def cancel(request: Request, body: m.CancelRequest) -> Response:
         def use(p: Principal) -> object:
-            return app.orders.cancel(
+            return shell.app.orders.cancel(
                 p,
                 order_id=parse_id64("order_id", body.order_id),
                 client_order_id=body.client_order_id,
@@ -461,7 +459,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/orders/replace", response_model=m.PlaceAnswer)
     async def replace(request: Request, body: m.ReplaceRequest) -> Response:
         def use(p: Principal) -> object:
-            return app.orders.replace(
+            return shell.app.orders.replace(
                 p,
                 order_id=parse_id64("order_id", body.order_id),
                 client_order_id=body.client_order_id,
@@ -475,7 +473,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.put("/limits", response_model=m.LimitsAnswer)
     async def limits(request: Request, body: m.LimitsRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            account = app.limits.set_limits(
+            account = shell.app.limits.set_limits(
                 p,
                 account_id=parse_account("account_id", body.account_id),
                 max_open_positions=body.max_open_positions,
@@ -489,7 +487,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/withdrawals", response_model=m.MoneyAnswer)
     async def withdraw(request: Request, body: m.WithdrawalRequest) -> Response:
         def use(p: Principal) -> object:
-            return app.money.withdraw(
+            return shell.app.money.withdraw(
                 p,
                 account_id=parse_account("account_id", body.account_id),
                 amount_micro_usd=body.amount_micro_usd,
@@ -501,7 +499,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/transfers", response_model=m.MoneyAnswer)
     async def transfer(request: Request, body: m.TransferRequest) -> Response:
         def use(p: Principal) -> object:
-            return app.money.transfer(
+            return shell.app.money.transfer(
                 p,
                 from_account_id=require_account("from_account_id", body.from_account_id),
                 to_account_id=require_account("to_account_id", body.to_account_id),
@@ -514,7 +512,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/grants", response_model=m.GrantAnswer)
     async def grant(request: Request, body: m.GrantRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            made = app.membership.grant(
+            made = shell.app.membership.grant(
                 p,
                 require_account("account_id", body.account_id),
                 parse_user("user_id", body.user_id),
@@ -532,7 +530,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     ) -> Response:
         def use(p: Principal) -> dict[str, Any]:
             account = require_account("account_id", account_id)
-            done = app.membership.revoke(p, account, parse_user("user_id", user_id))
+            done = shell.app.membership.revoke(p, account, parse_user("user_id", user_id))
             return {"revoked": done}
 
         return await shell.call(request, use)
@@ -540,7 +538,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.post("/api-keys", response_model=m.KeyAnswer)
     async def mint_key(request: Request, body: m.MintKeyRequest) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            key, token = app.membership.mint_key(
+            key, token = shell.app.membership.mint_key(
                 p,
                 account_id=parse_account("account_id", body.account_id),
                 scope=Permissions.parse_wire(list(body.permissions)),
@@ -554,7 +552,7 @@ def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     @r.delete("/api-keys/{key_id}", response_model=m.RevokedAnswer)
     async def revoke_key(request: Request, key_id: Hex16Path) -> Response:
         def use(p: Principal) -> dict[str, Any]:
-            app.membership.revoke_key(p, parse_id64("key_id", key_id))
+            shell.app.membership.revoke_key(p, parse_id64("key_id", key_id))
             return {"revoked": True}
 
         return await shell.call(request, use)
