@@ -181,9 +181,7 @@ def preflight(config: Config, timeout_ms: int = CONNECT_TIMEOUT_MS) -> None:
     if config.redis_url is not None:
         _check_redis(config.redis_url, timeout_ms)
     if config.tigerbeetle_addresses is not None:
-        _check_tigerbeetle(
-            config.tigerbeetle_addresses, config.tigerbeetle_cluster_id, timeout_ms
-        )
+        _check_tigerbeetle(config.tigerbeetle_addresses, config.tigerbeetle_cluster_id, timeout_ms)
 
 
 def unavailable_from(error: BaseException, config: Config) -> ServiceUnavailable | None:
@@ -206,5 +204,7 @@ def unavailable_from(error: BaseException, config: Config) -> ServiceUnavailable
             "TigerBeetle", "AX_TIGERBEETLE_ADDRESSES", shown, _first_line(error)
         )
     if isinstance(error, OSError | TimeoutError):
-        return ServiceUnavailable("storage", "AX_DATA_DIR", str(config.data_dir), _first_line(error))
+        return ServiceUnavailable(
+            "storage", "AX_DATA_DIR", str(config.data_dir), _first_line(error)
+        )
     return None

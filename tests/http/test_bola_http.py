@@ -79,7 +79,7 @@ class Setup:
         self.app.membership.revoke(self.session(token), AccountId.from_hex(account), user)
 
 
-def build_scene(situation: str) -> Scene:  # noqa: PLR0915 (one branch per situation)
+def build_scene(situation: str) -> Scene:
     h = HttpWorld.build()
     s, app = Setup(h), h.world.app
     _, alice_default, alice = s.user("alice", 100_000 * MICRO)

@@ -79,7 +79,10 @@ def test_a_foreign_account_is_refused_with_the_account_not_found_body(served: Se
     _, alice_default, _ = w.user("alice")
     carol, _, _ = w.user("carol")
     carol_token = w.app.operator.issue_session(w.ops, carol.user_id)
-    with client_for(served) as client, open_stream(client, carol_token, alice_default.account_id) as r:
+    with (
+        client_for(served) as client,
+        open_stream(client, carol_token, alice_default.account_id) as r,
+    ):
         r.read()
         assert r.status_code == 404
         assert r.headers["content-type"] == "application/problem+json"

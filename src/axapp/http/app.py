@@ -140,10 +140,6 @@ class Shell:
                 return problem(403, "not_permitted", "", None, None)
             return json_response(use(principal))
 
-        return await self.guarded(lambda: work())
-
-    async def guarded(self, work: Callable[[], Response]) -> Response:
-        """Run ``work`` on the worker; every failure becomes a problem answer."""
         return await self.attempt(work)
 
     async def attempt(self, work: Callable[[], T]) -> T | Response:
@@ -239,7 +235,7 @@ def create_app(
     return api
 
 
-def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
+def _admin_routes(shell: Shell) -> APIRouter:
     r = APIRouter(prefix="/v1/admin", dependencies=[Depends(bearer)], responses=ERRORS)
 
     @r.post("/users", response_model=m.OnboardAnswer)
@@ -317,7 +313,10 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     ) -> Response:
         def use(p: Principal) -> object:
             return shell.app.operator.settlement(
-                p, symbol, price_micro_usd=body.price_micro_usd, idempotency_key=body.idempotency_key
+                p,
+                symbol,
+                price_micro_usd=body.price_micro_usd,
+                idempotency_key=body.idempotency_key,
             )
 
         return await shell.call(request, use, admin=True)
@@ -351,7 +350,7 @@ def _admin_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
     return r
 
 
-def _user_routes(shell: Shell) -> APIRouter:  # noqa: PLR0915 (one route table)
+def _user_routes(shell: Shell) -> APIRouter:
     r = APIRouter(prefix="/v1", dependencies=[Depends(bearer)], responses=ERRORS)
 
     @r.get("/whoami", response_model=m.WhoAmIAnswer)

@@ -38,7 +38,9 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind(address)
         sock.listen(LISTEN_BACKLOG)
     except OSError as error:
-        raise InvalidValue("--host/--port", f"{host}:{port}", error.strerror or str(error)) from None
+        raise InvalidValue(
+            "--host/--port", f"{host}:{port}", error.strerror or str(error)
+        ) from None
     sock.set_inheritable(True)
     return sock
 

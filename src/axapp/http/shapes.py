@@ -39,8 +39,8 @@ def instrument_answer(instrument: Instrument) -> dict[str, Any]:
     return {
         "symbol": instrument.symbol,
         "contract_id": contract.value,
-        "product_id": contract.product().value,
-        "contract_date": contract.date().value,
+        "product_id": contract.product.value,
+        "contract_date": contract.date.value,
         "expiration_ns": instrument.expiration_ns,
         "delisted_at_ns": instrument.delisted_at_ns,
     }

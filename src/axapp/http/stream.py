@@ -29,7 +29,7 @@ from axapp.gateway import AccessDenied
 from axapp.http import models as m
 from axapp.http.problems import classify, problem
 from axapp.use_cases.views import FillView, OrderView
-from axdomain.authorization import authorize
+from axdomain.authorization import DenyReason, authorize
 from axdomain.contracts import ContractId
 from axdomain.errors import DomainError
 from axdomain.ids import AccountId
@@ -88,13 +88,11 @@ class Streams:
     def still_allowed(self, request: Request, account_id: AccountId) -> None:
         """The credential and the READ decision, re-read from the stores (not audited)."""
         principal = self.shell.principal(request)
+        if isinstance(principal, OperatorPrincipal):
+            raise AccessDenied(account_id, DenyReason.NOT_PERMITTED)
         stores = self.shell.app.stores
         resolved = resolve_account_id(principal, account_id)
-        grant = (
-            None
-            if isinstance(principal, OperatorPrincipal)
-            else stores.grants.get_grant(principal.user_id, resolved)
-        )
+        grant = stores.grants.get_grant(principal.user_id, resolved)
         decision = authorize(principal, stores.accounts.get_account(resolved), Action.READ, grant)
         if not decision.allowed:
             raise AccessDenied(account_id, decision.reason)
@@ -118,7 +116,9 @@ class Streams:
                 continue
             state = (current.status.value, current.filled_lots)
             if state != seen:
-                events.append(_event("order", OrderView(current, self.symbol(current.contract)).as_dict()))
+                events.append(
+                    _event("order", OrderView(current, self.symbol(current.contract)).as_dict())
+                )
                 watch.open_orders[order_id] = state
             if not current.status.is_resting:
                 del watch.open_orders[order_id]
@@ -217,6 +217,8 @@ def add_stream_route(api: FastAPI, shell: Shell, poll_ms: int = STREAM_POLL_MS) 
         def opening() -> AccountWatch:
             principal: Principal = shell.principal(request)
             shell.app.reads.balances(principal, parse_account("account_id", account_id))
+            if isinstance(principal, OperatorPrincipal):  # pragma: no cover (refused above)
+                raise AccessDenied(None, DenyReason.NOT_PERMITTED)
             resolved = resolve_account_id(principal, parse_account("account_id", account_id))
             return AccountWatch(resolved)
 
