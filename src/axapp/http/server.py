@@ -11,6 +11,7 @@ client from ``X-Forwarded-For`` on connections from those addresses only.
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 
@@ -45,6 +46,10 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _stopped(_signal: int, _frame: object) -> None:
+    """SIGTERM after uvicorn's graceful shutdown: nothing left to do but return."""
+
+
 def serve(config: Config, *, host: str, port: int) -> int:
     sock = listen(host, port)
     pepper = load_pepper(config)
@@ -68,7 +73,13 @@ def serve(config: Config, *, host: str, port: int) -> int:
             bound_host, bound_port = sock.getsockname()[:2]
             sys.stdout.write(f"ax serve: listening on http://{bound_host}:{bound_port}\n")
             sys.stdout.flush()
-            server.run(sockets=[sock])
+            # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it
+            # found: a no-op here, so the runtime still closes and the exit code is 0.
+            previous = signal.signal(signal.SIGTERM, _stopped)
+            try:
+                server.run(sockets=[sock])
+            finally:
+                signal.signal(signal.SIGTERM, previous)
     finally:
         worker.close()
         sock.close()
