@@ -57,9 +57,33 @@ def measure(label: str, count: int, send: Callable[[int], httpx.Response]) -> di
     return {"rps": count / elapsed, "p50_us": cuts[49], "p99_us": cuts[98]}
 
 
+def in_process_read(folder: str, count: int) -> dict[str, float]:
+    """The same authorized read without HTTP: authenticate + ``reads.balances`` in this
+    process, on its own data folder (what the HTTP shell adds is the difference)."""
+    from axapp.bootstrap import application, create_operator, load_pepper
+    from axapp.config import Config
+    from axapp.runtime import open_runtime
+
+    config = Config(data_dir=Path(folder) / "in-process")
+    with open_runtime(config) as runtime:
+        app = application(runtime)
+        ops = app.gateway.authenticate(
+            create_operator(runtime.stores, "bench", load_pepper(config))
+        )
+        user, _ = app.operator.onboard_user(ops, "bench")
+        token = app.operator.issue_session(ops, user.user_id)
+
+        def read(_: int) -> httpx.Response:
+            app.reads.balances(app.gateway.authenticate(token))
+            return httpx.Response(200)
+
+        return measure("in-process read", count, read)
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     with tempfile.TemporaryDirectory() as folder:
+        direct = in_process_read(folder, count)
         env = {**os.environ, "AX_DATA_DIR": folder}
         ops = subprocess.run(
             ax("operator", "create", "bench"), env=env, capture_output=True, text=True, check=True
@@ -76,13 +100,13 @@ def main() -> None:
             line = server.stdout.readline()
             if "listening" not in line:
                 raise SystemExit(f"ax serve did not start: {line!r}")
-            run(f"http://127.0.0.1:{port}", ops, count)
+            run(f"http://127.0.0.1:{port}", ops, count, direct)
         finally:
             server.terminate()
             server.wait(START_TIMEOUT_S)
 
 
-def run(base: str, ops_token: str, count: int) -> None:
+def run(base: str, ops_token: str, count: int, direct: dict[str, float]) -> None:
     with httpx.Client(base_url=base, timeout=30) as client:
         admin = {"Authorization": f"Bearer {ops_token}"}
         user = client.post("/v1/admin/users", json={"username": "bench"}, headers=admin).json()
@@ -110,6 +134,7 @@ def run(base: str, ops_token: str, count: int) -> None:
             ("POST /v1/orders (rests)", order),
         ]
         results = {label: measure(label, count, send) for label, send in rows}
+    results["balances use case, no HTTP"] = direct
     floor = results["bare route /healthz (floor)"]
     print(f"ax serve on embedded defaults, {count} sequential requests per route, keep-alive")
     print(f"{'route':32} {'req/s':>9} {'p50 us':>9} {'p99 us':>9} {'p50 / floor':>12}")

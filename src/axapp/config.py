@@ -24,6 +24,7 @@ from axdomain.errors import InvalidValue
 
 DEFAULT_DATA_DIR = ".ax-data"
 U128_MAX = (1 << 128) - 1
+DB_CONNECT_TIMEOUT_S = 5
 
 
 _ASCII_DIGITS = frozenset("0123456789")
@@ -76,7 +77,12 @@ class Config:
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or self.sqlite_url
+        """PostgreSQL URLs gain a libpq ``connect_timeout`` unless they set one: a server
+        that stops answering must fail a connection attempt, not hang it."""
+        url = self.database_url or self.sqlite_url
+        if url.startswith("postgres") and "connect_timeout=" not in url:
+            url += ("&" if "?" in url else "?") + f"connect_timeout={DB_CONNECT_TIMEOUT_S}"
+        return url
 
     @property
     def ledger_journal_path(self) -> Path:
