@@ -12,9 +12,15 @@ from typing import TextIO
 from axapp.clickhouse_cli import COMMAND as CLICKHOUSE
 from axapp.clickhouse_cli import add_clickhouse_commands, run_clickhouse
 from axapp.config import Config
+from axapp.services import ServiceUnavailable, preflight, unavailable_from
 from axapp.venue_cli import VENUE_COMMANDS, register_venue_commands, run_venue_command
 from axdomain.errors import DomainError
 from axdomain.ledger.port import LedgerUnavailable
+
+# Exit codes: 1 = the command ran and found a problem (a violation, a refusal);
+# 2 = it could not run (configuration or a backing service).
+EXIT_FAILED = 1
+EXIT_UNUSABLE = 2
 
 MAX_REKEY_ROUNDS = 10_000
 
@@ -95,8 +101,18 @@ def _operator(config: Config, command: str, name: str, out: TextIO) -> int:
         return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("axdomain")
+    except PackageNotFoundError:  # pragma: no cover (running from a source tree)
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ax", description="axdomain reference exchange core")
+    parser.add_argument("--version", action="version", version=f"ax {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     register_venue_commands(commands)
     commands.add_parser("demo", help="run the end-to-end scenario on embedded defaults")
@@ -111,16 +127,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("name")
     revoke = operator_commands.add_parser("revoke", help="revoke one at once")
     revoke.add_argument("name")
+    serve = commands.add_parser("serve", help="run the HTTP shell until SIGTERM")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    audit = commands.add_parser("audit", help="check the twelve invariants; exit 1 on violation")
+    audit_commands = audit.add_subparsers(dest="audit_command")
+    who = audit_commands.add_parser("who-could", help="who could do what on an account at a time")
+    who.add_argument("--account", required=True, help="the account id (16 hex digits)")
+    who.add_argument("--at", required=True, help="integer ns since the epoch, or ISO 8601")
     add_clickhouse_commands(commands)
     args = parser.parse_args(argv)
+    return _guarded(args)
+
+
+def _guarded(args: argparse.Namespace) -> int:
+    """Every failure the command line can meet becomes one line on stderr."""
+    config: Config | None = None
     try:
-        return _run(args, Config.from_env(os.environ))
+        config = Config.from_env(os.environ)
+        preflight(config)
+        return _run(args, config)
+    except ServiceUnavailable as error:
+        sys.stderr.write(f"ax: {error.line()}\n")
+        return EXIT_UNUSABLE
     except DomainError as error:
+        if error.field.startswith(("AX_", "--")) or config is None:
+            sys.stderr.write(f"ax: {error.field}={error.value!r}: {error.problem}\n")
+            return EXIT_UNUSABLE
         sys.stderr.write(f"ax: {type(error).__name__}: {error}\n")
-        return 1
+        return EXIT_FAILED
     except LedgerUnavailable as error:
-        sys.stderr.write(f"ax: LedgerUnavailable (AX_TIGERBEETLE_ADDRESSES): {error}\n")
-        return 1
+        sys.stderr.write(f"ax: cannot use the ledger at AX_TIGERBEETLE_ADDRESSES: {error}\n")
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        unavailable = None if config is None else unavailable_from(error, config)
+        if unavailable is None:
+            sys.stderr.write(f"ax: internal error: {type(error).__name__}: {error}\n")
+            return EXIT_UNUSABLE
+        sys.stderr.write(f"ax: {unavailable.line()}\n")
+        return EXIT_UNUSABLE
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
@@ -134,10 +181,20 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return _backfill(config, sys.stdout)
     if args.command == "repair":
         return _repair(config, sys.stdout, check=args.check)
-    if args.command == "operator":
-        return _operator(config, args.operator_command, args.name, sys.stdout)
     if args.command == CLICKHOUSE:
         return run_clickhouse(args, config, sys.stdout)
+    if args.command == "operator":
+        return _operator(config, args.operator_command, args.name, sys.stdout)
+    if args.command == "serve":
+        from axapp.http.server import serve
+
+        return serve(config, host=args.host, port=args.port)
+    if args.command == "audit":
+        from axapp.audit_report import run_audit, run_who_could
+
+        if args.audit_command == "who-could":
+            return run_who_could(config, sys.stdout, account=args.account, at=args.at)
+        return run_audit(config, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)
 
 

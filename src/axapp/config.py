@@ -9,6 +9,10 @@
 | ``AX_TIGERBEETLE_CLUSTER_ID`` | that cluster's id | 0 |
 | ``AX_CLICKHOUSE_DSN`` | a ClickHouse server for analytics | chDB in the data folder |
 | ``AX_TIGERBEETLE_BATCH_MAX`` | events per ledger request (the cluster's batch size) | 8189 |
+| ``AX_TRUSTED_PROXIES`` | proxies whose ``X-Forwarded-For`` ``ax serve`` believes | none |
+
+Numbers are ASCII decimal digits only: ``str.isdigit`` also accepts superscripts and other
+scripts' digits (``²``, ``١٢٣``), which must never become a cluster id.
 """
 
 from __future__ import annotations
@@ -24,14 +28,26 @@ from axdomain.ledger.port import TIGERBEETLE_BATCH_EVENTS_MAX
 
 DEFAULT_DATA_DIR = ".ax-data"
 U128_MAX = (1 << 128) - 1
+DB_CONNECT_TIMEOUT_S = 5
+
+
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def ascii_decimal(name: str, text: str, high: int) -> int:
+    """A decimal number of ASCII digits in [0, high]; anything else names the variable."""
+    if not text or not set(text) <= _ASCII_DIGITS or len(text) > len(str(high)):
+        raise InvalidValue(name, text, f"must be ASCII decimal digits, at most {high}")
+    number = int(text)
+    if number > high:
+        raise InvalidValue(name, text, f"must be at most {high}")
+    return number
 
 
 def _cluster_id(text: str | None) -> int:
     if text is None:
         return 0
-    if not text.isdigit() or int(text) > U128_MAX:
-        raise InvalidValue("AX_TIGERBEETLE_CLUSTER_ID", text, "must be a u128 decimal integer")
-    return int(text)
+    return ascii_decimal("AX_TIGERBEETLE_CLUSTER_ID", text, U128_MAX)
 
 
 def _batch_max(text: str | None) -> int:
@@ -58,6 +74,7 @@ class Config:
     tigerbeetle_cluster_id: int = 0
     clickhouse_dsn: str | None = None
     tigerbeetle_batch_max: int = TIGERBEETLE_BATCH_EVENTS_MAX
+    trusted_proxies: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -73,6 +90,7 @@ class Config:
             tigerbeetle_cluster_id=_cluster_id(get("AX_TIGERBEETLE_CLUSTER_ID")),
             clickhouse_dsn=get("AX_CLICKHOUSE_DSN"),
             tigerbeetle_batch_max=_batch_max(get("AX_TIGERBEETLE_BATCH_MAX")),
+            trusted_proxies=get("AX_TRUSTED_PROXIES"),
         )
 
     @property
@@ -82,7 +100,12 @@ class Config:
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or self.sqlite_url
+        """PostgreSQL URLs gain a libpq ``connect_timeout`` unless they set one: a server
+        that stops answering must fail a connection attempt, not hang it."""
+        url = self.database_url or self.sqlite_url
+        if url.startswith("postgres") and "connect_timeout=" not in url:
+            url += ("&" if "?" in url else "?") + f"connect_timeout={DB_CONNECT_TIMEOUT_S}"
+        return url
 
     @property
     def ledger_journal_path(self) -> Path:
