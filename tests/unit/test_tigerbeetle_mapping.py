@@ -217,7 +217,7 @@ def test_an_unavailable_ledger_is_one_line_from_the_cli(
         raise LedgerUnavailable("TigerBeetle create_transfers: Client was evicted.")
 
     monkeypatch.setattr(cli, "_run", unreachable)
-    assert cli.main(["demo"]) == 1
+    assert cli.main(["demo"]) == 2  # an unusable service: exit 2, one line
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "AX_TIGERBEETLE_ADDRESSES" in err and "evicted" in err

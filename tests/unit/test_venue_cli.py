@@ -102,8 +102,8 @@ def test_status_kill_and_release_from_the_command_line(
 
 def test_a_bad_registry_is_reported_as_a_typed_error(tmp_path: Path) -> None:
     done = _run(tmp_path, "lanes", "status", AX_ACCOUNTS='[{"label": "x"}]')
-    assert done.returncode == 1
-    assert "InvalidValue: AX_ACCOUNTS accounts[0].account_id=None: required" in done.stderr
+    assert done.returncode == 2  # a misconfiguration: one line naming the variable, exit 2
+    assert "ax: AX_ACCOUNTS accounts[0].account_id=None: required" in done.stderr
     assert "Traceback" not in done.stderr
 
 
