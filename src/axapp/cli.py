@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from axapp.config import Config
+from axapp.rollout_cli import ROLLOUT, add_rollout_commands, run_rollout_command
 from axdomain.errors import DomainError
 
 MAX_REKEY_ROUNDS = 10_000
@@ -85,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("name")
     revoke = operator_commands.add_parser("revoke", help="revoke one at once")
     revoke.add_argument("name")
+    add_rollout_commands(commands)
     args = parser.parse_args(argv)
     try:
         return _run(args, Config.from_env(os.environ))
@@ -100,6 +102,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return run_demo(sys.stdout, config)
     if args.command == "backfill-permissions":
         return _backfill(config, sys.stdout)
+    if args.command == ROLLOUT:
+        return run_rollout_command(args, config, sys.stdout)
     if args.command == "operator":
         return _operator(config, args.operator_command, args.name, sys.stdout)
     return _rekey_redis(config, sys.stdout, dry_run=args.dry_run)

@@ -1,0 +1,127 @@
+"""A fixed set of reads that must answer the same before and after every step.
+
+Each read is asked the way the application of that moment asks it: keyed by the user's
+id while a table is still user-keyed (the 1:1 era's derivation: the default account's id
+is the user's), by ``account_id`` once the step has rekeyed it. Close-only / frozen come
+from the user row until step 10b is done and from the account after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from axadapters.sql.rollout.ddl import columns
+from axdomain.permissions import Permissions
+
+Reads = dict[str, Any]
+
+
+def _key(connection: Connection, table: str) -> str:
+    return "user_id" if "user_id" in columns(connection, table) else "account_id"
+
+
+def _one(connection: Connection, sql: str, **params: object) -> Any:
+    """The first row as a tuple of plain values (numbers as ``int``), or ``None``."""
+    row = connection.execute(text(sql), params).first()
+    if row is None:
+        return None
+    return tuple(v if isinstance(v, str | bool) or v is None else int(v) for v in row)
+
+
+def account_reads(engine: Engine, account_hex: str, *, flags_on_account: bool) -> Reads:
+    with engine.connect() as connection:
+        balance_key = _key(connection, "current_balances")
+        reads: Reads = {
+            # Text on SQLite (128-bit values), NUMERIC on PostgreSQL: compare as integers.
+            "balance": _one(
+                connection,
+                "SELECT CAST(balance_micro_usd AS TEXT) FROM "
+                f"current_balances WHERE {balance_key} = :a",
+                a=account_hex,
+            ),
+            "loss_limit": _one(
+                connection,
+                "SELECT limit_micro_usd FROM monthly_loss_limits "
+                f"WHERE {_key(connection, 'monthly_loss_limits')} = :a",
+                a=account_hex,
+            ),
+            "ltv": _one(
+                connection,
+                "SELECT margin_call_ltv_bps, liquidation_ltv_bps FROM "
+                f"loan_to_value_monitors WHERE {_key(connection, 'loan_to_value_monitors')}"
+                " = :a",
+                a=account_hex,
+            ),
+        }
+        deposit_key = _key(connection, "blockchain_deposit_addresses")
+        reads["deposit_addresses"] = sorted(
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT blockchain, asset, address FROM blockchain_deposit_addresses "
+                    f"WHERE {deposit_key} = :a"
+                ),
+                {"a": account_hex},
+            )
+        )
+        board_key = _key(connection, "leaderboard")
+        reads["leaderboard_ranks"] = sorted(
+            (metric, cadence, int(start), int(score), int(rank))
+            for metric, cadence, start, score, rank in connection.execute(
+                text(
+                    "SELECT l.metric, l.cadence, l.period_start_ns, l.score, 1 + (SELECT COUNT(*) "
+                    "FROM leaderboard o WHERE o.metric = l.metric AND o.cadence = l.cadence "
+                    "AND o.period_start_ns = l.period_start_ns AND o.score > l.score) "
+                    f"FROM leaderboard l WHERE l.{board_key} = :a"
+                ),
+                {"a": account_hex},
+            )
+        )
+        if "ubo_user_id" in columns(connection, "trading_accounts"):
+            owner = _one(
+                connection,
+                "SELECT ubo_user_id FROM trading_accounts WHERE account_id = :a",
+                a=account_hex,
+            )
+        else:  # the 1:1 era: the bit pattern, for a customer account whose user exists
+            owner = _one(
+                connection,
+                "SELECT u.user_id FROM users u JOIN trading_accounts t "
+                "ON t.account_id = u.user_id WHERE t.kind = 'customer' "
+                "AND t.account_id = :a",
+                a=account_hex,
+            )
+        reads["owner"] = owner
+        flag_sql = (
+            "SELECT is_frozen, is_close_only FROM trading_accounts WHERE account_id = :a"
+            if flags_on_account
+            else "SELECT is_frozen, is_close_only FROM users WHERE user_id = :a"
+        )
+        flags = connection.execute(text(flag_sql), {"a": account_hex}).first()
+        reads["frozen_close_only"] = None if flags is None else (bool(flags[0]), bool(flags[1]))
+    return reads
+
+
+def key_principal(engine: Engine, key_hex: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """(user, account it acts on, scope): a legacy key acts on its user's default account
+    with the legacy scope, before and after the API-key rework alike."""
+    with engine.connect() as connection:
+        present = columns(connection, "api_keys")
+        if "is_legacy" not in present:
+            row = _one(connection, "SELECT user_id FROM api_keys WHERE key_id = :k", k=key_hex)
+            if row is None:
+                return None
+            return (row[0], row[0], tuple(Permissions.FLAG_NAMES))
+        found = connection.execute(
+            text(
+                f"SELECT user_id, account_id, {', '.join(Permissions.FLAG_NAMES)} "
+                "FROM api_keys WHERE key_id = :k"
+            ),
+            {"k": key_hex},
+        ).first()
+    if found is None:
+        return None
+    scope = tuple(name for name, on in zip(Permissions.FLAG_NAMES, found[2:], strict=True) if on)
+    return (found[0], found[1], scope)
