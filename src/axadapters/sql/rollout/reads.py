@@ -3,7 +3,10 @@
 Each read is asked the way the application of that moment asks it: keyed by the user's
 id while a table is still user-keyed (the 1:1 era's derivation: the default account's id
 is the user's), by ``account_id`` once the step has rekeyed it. Close-only / frozen come
-from the user row until step 10b is done and from the account after.
+from the user row until step 10b is done and from the account after; the owner is the
+bit pattern until Class 0 is done and ``ubo_user_id`` after; a key's account and scope
+come from its new columns once the API-key rework is done (a step's new columns are
+half-filled while it runs: the application switches to them when the step is done).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ def _one(connection: Connection, sql: str, **params: object) -> Any:
     return tuple(v if isinstance(v, str | bool) or v is None else int(v) for v in row)
 
 
-def account_reads(engine: Engine, account_hex: str, *, flags_on_account: bool) -> Reads:
+def account_reads(engine: Engine, account_hex: str, done: frozenset[str]) -> Reads:
+    flags_on_account = "close-only-freeze" in done
     with engine.connect() as connection:
         balance_key = _key(connection, "current_balances")
         reads: Reads = {
@@ -79,7 +83,7 @@ def account_reads(engine: Engine, account_hex: str, *, flags_on_account: bool) -
                 {"a": account_hex},
             )
         )
-        if "ubo_user_id" in columns(connection, "trading_accounts"):
+        if "class-0" in done:
             owner = _one(
                 connection,
                 "SELECT ubo_user_id FROM trading_accounts WHERE account_id = :a",
@@ -93,23 +97,29 @@ def account_reads(engine: Engine, account_hex: str, *, flags_on_account: bool) -
                 "AND t.account_id = :a",
                 a=account_hex,
             )
-        reads["owner"] = owner
+        reads["owner"] = None if owner is None else owner[0]
         flag_sql = (
             "SELECT is_frozen, is_close_only FROM trading_accounts WHERE account_id = :a"
             if flags_on_account
             else "SELECT is_frozen, is_close_only FROM users WHERE user_id = :a"
         )
         flags = connection.execute(text(flag_sql), {"a": account_hex}).first()
+        if flags is None:  # no user behind it (a system account): only the account's copy
+            flags = connection.execute(
+                text("SELECT is_frozen, is_close_only FROM trading_accounts WHERE account_id = :a"),
+                {"a": account_hex},
+            ).first()
         reads["frozen_close_only"] = None if flags is None else (bool(flags[0]), bool(flags[1]))
     return reads
 
 
-def key_principal(engine: Engine, key_hex: str) -> tuple[str, str, tuple[str, ...]] | None:
+def key_principal(
+    engine: Engine, key_hex: str, done: frozenset[str]
+) -> tuple[str, str, tuple[str, ...]] | None:
     """(user, account it acts on, scope): a legacy key acts on its user's default account
     with the legacy scope, before and after the API-key rework alike."""
     with engine.connect() as connection:
-        present = columns(connection, "api_keys")
-        if "is_legacy" not in present:
+        if "api-keys" not in done:
             row = _one(connection, "SELECT user_id FROM api_keys WHERE key_id = :k", k=key_hex)
             if row is None:
                 return None
