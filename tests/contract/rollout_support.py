@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, inspect, text
 
 from axadapters.sql.rollout.plan import PLAN
-from axadapters.sql.rollout.reads import account_reads, key_principal
+from axadapters.sql.rollout.reads import read_all
 from axadapters.sql.rollout.tracker import read_states
 
 SAMPLE_PLAIN_USERS = 40
@@ -43,9 +43,7 @@ def fixed_reads(engine: Engine, accounts: list[str], keys: list[str]) -> dict[st
     account, and each key's principal, each asked as the application of that moment would
     (``reads``: a step's new columns are used once it is done)."""
     done = frozenset(name for name, state in read_states(engine).items() if state.done)
-    reads: dict[str, Any] = {account: account_reads(engine, account, done) for account in accounts}
-    reads.update({f"key:{key}": key_principal(engine, key, done) for key in keys})
-    return reads
+    return read_all(engine, accounts, keys, done)
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:
