@@ -117,7 +117,10 @@ def _dispatch(args: argparse.Namespace, engine: Any, out: TextIO) -> int:
         say(f"  verification: {'ok' if outcome.verification.ok else 'FAILED'}")
         for line in outcome.verification.lines():
             say(f"    {line}")
-        say(f"  time {outcome.elapsed_ms:.0f} ms, longest lock {outcome.longest_lock_ms:.1f} ms")
+        say(
+            f"  time {outcome.elapsed_ms:.0f} ms, longest writer pause "
+            f"{outcome.longest_pause_ms:.1f} ms, longest batch {outcome.longest_batch_ms:.1f} ms"
+        )
         if not outcome.verification.ok:
             return 1
     return 0

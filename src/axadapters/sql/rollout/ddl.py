@@ -32,15 +32,21 @@ class RolloutRefused(Conflict):
 
 @attrs.define
 class LockMeter:
-    """Longest time any one transaction of a step held its locks, and the total."""
+    """How long a step's transactions held locks. ``pause`` counts those that stopped other
+    writers of a whole table (PostgreSQL table locks; on SQLite every write transaction,
+    which holds the database's one write lock); ``batch`` the row-locking backfill batches."""
 
-    longest_ms: float = 0.0
-    total_ms: float = 0.0
+    longest_pause_ms: float = 0.0
+    total_pause_ms: float = 0.0
+    longest_batch_ms: float = 0.0
 
-    def record(self, elapsed_ns: int) -> None:
+    def record(self, elapsed_ns: int, *, pause: bool) -> None:
         elapsed_ms = elapsed_ns / NS_PER_MS
-        self.longest_ms = max(self.longest_ms, elapsed_ms)
-        self.total_ms += elapsed_ms
+        if pause:
+            self.longest_pause_ms = max(self.longest_pause_ms, elapsed_ms)
+            self.total_pause_ms += elapsed_ms
+        else:
+            self.longest_batch_ms = max(self.longest_batch_ms, elapsed_ms)
 
 
 @attrs.define
@@ -68,14 +74,16 @@ class RolloutContext:
         return self.engine.dialect.name == "postgresql"
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One short transaction whose duration counts as lock time."""
+    def transaction(self, *, row_locks_only: bool = False) -> Iterator[Connection]:
+        """One short transaction whose duration is metered; DDL in it waits at most
+        ``lock_timeout_ms`` for its lock rather than queue (and block everyone behind it)."""
         started = time.perf_counter_ns()
         with self.engine.begin() as connection:
             if self.postgres:
                 connection.execute(text(f"SET LOCAL lock_timeout = {self.lock_timeout_ms}"))
             yield connection
-        self.locks.record(time.perf_counter_ns() - started)
+        pause = not (row_locks_only and self.postgres)
+        self.locks.record(time.perf_counter_ns() - started, pause=pause)
 
     @contextlib.contextmanager
     def exclusive(self, *tables: str, mode: str = "ACCESS EXCLUSIVE") -> Iterator[Connection]:
@@ -134,7 +142,7 @@ def walk_batches(
     after: dict[str, object] = {}
     done = 0
     while True:
-        with ctx.transaction() as connection:
+        with ctx.transaction(row_locks_only=lock_sql is None) as connection:
             if lock_sql is not None and ctx.postgres:
                 connection.execute(text(lock_sql))
             bound = connection.execute(
@@ -215,7 +223,7 @@ def sqlite_rebuild(ctx: RolloutContext, target: Table, select_sql: str) -> None:
                 broken = connection.execute(text(f"PRAGMA foreign_key_check({name})")).all()
                 if broken:
                     raise RolloutRefused(name, len(broken), "rows would break a foreign key")
-            ctx.locks.record(time.perf_counter_ns() - started)
+            ctx.locks.record(time.perf_counter_ns() - started, pause=True)
         finally:
             raw.execute("PRAGMA foreign_keys = ON")
 

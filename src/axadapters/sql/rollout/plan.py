@@ -100,7 +100,8 @@ class StepOutcome:
     changes: tuple[str, ...]
     verification: Verification
     elapsed_ms: float
-    longest_lock_ms: float
+    longest_pause_ms: float
+    longest_batch_ms: float
 
 
 def _status_word(state: StepState | None) -> str:
@@ -161,7 +162,8 @@ def apply_step(ctx: RolloutContext, name: str) -> StepOutcome:
             changes=tuple(changes),
             verification=verification,
             elapsed_ms=(time.perf_counter_ns() - started) / NS_PER_MS,
-            longest_lock_ms=ctx.locks.longest_ms,
+            longest_pause_ms=ctx.locks.longest_pause_ms,
+            longest_batch_ms=ctx.locks.longest_batch_ms,
         )
 
 
