@@ -25,9 +25,9 @@ from sqlalchemy import Engine, text
 
 from axadapters.sql.engine import create_sql_engine
 from axadapters.sql.rollout import PLAN, RolloutContext, apply_step, generate_legacy
+from axadapters.sql.rollout.ddl import NS_PER_MS
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-NS_PER_MS = 1_000_000
 MILLION = 1_000_000
 STEP_TABLES = {
     "class-0": ("trading_accounts",),

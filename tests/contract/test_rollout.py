@@ -20,10 +20,10 @@ from axadapters.sql.engine import create_sql_engine
 from axadapters.sql.migrate import current_revision, head_revision
 from axadapters.sql.rollout import RolloutContext, RolloutRefused, apply_step, generate_legacy
 from axadapters.sql.rollout.adopt import schema_drift, structure_drift
-from axadapters.sql.rollout.plan import ALL, verify_step
+from axadapters.sql.rollout.plan import ALL, PLAN, verify_step
 from axadapters.sql.rollout.tracker import read_states
 from axapp.cli import main
-from axdomain import AccountId, Permissions, UserId
+from axdomain import AccountId, InvalidValue, Permissions, UserId
 from tests.contract.rollout_support import (
     fixed_reads,
     sample_accounts,
@@ -294,3 +294,30 @@ def test_an_unreachable_database_is_one_line_naming_the_variable(
     assert main(["rollout", "status"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("ax: AX_DATABASE_URL:") and err.count("\n") == 1
+
+
+def test_the_plan_is_in_the_seed_order_and_bounds_its_batches(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert step_names() == [
+        "class-0",
+        "class-a",
+        "permissions",
+        "class-b",
+        "api-keys",
+        "close-only-freeze",
+        "class-c",
+        "adopt",
+    ]
+    for step in PLAN:  # every prerequisite comes earlier in the plan
+        assert all(
+            step_names().index(need) < step_names().index(step.name) for need in step.requires
+        )
+    assert main(["rollout", "plan"]) == 0
+    assert [line.split()[1] for line in capsys.readouterr().out.splitlines()] == step_names()
+    engine = create_sql_engine(f"sqlite:///{(tmp_path / 'x.db').as_posix()}")
+    for field, bad in (("batch_rows", 0), ("batch_rows", 10**6), ("pause_ms", -1)):
+        with pytest.raises(InvalidValue) as caught:
+            RolloutContext(engine, print, **{field: bad})
+        assert caught.value.field == field
+    engine.dispose()

@@ -206,7 +206,8 @@ def sqlite_rebuild(ctx: RolloutContext, target: Table, select_sql: str) -> None:
     column_sql = ", ".join(column.name for column in target.columns)
     with ctx.engine.connect() as connection:
         raw = connection.connection.driver_connection
-        assert raw is not None
+        if raw is None:
+            raise RolloutRefused(name, "connection", "no SQLite driver connection to rebuild on")
         raw.execute("PRAGMA foreign_keys = OFF")
         try:
             started = time.perf_counter_ns()

@@ -19,12 +19,13 @@ import attrs
 from sqlalchemy import Engine, Table
 
 from axadapters.sql.rollout import legacy
+from axadapters.sql.rollout.ddl import NS_PER_MS
+from axdomain.errors import InvalidValue
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId
 from axdomain.participant import generate_participant
 from axdomain.permissions import Permissions
 
 FIRST_MS = 1_672_531_200_000  # 2023-01-01: user ids are ULID-shaped (time << 16 | random)
-NS_PER_MS = 1_000_000
 MAX_USERS = 10_000_000
 INSERT_CHUNK_ROWS = 5_000
 CHAINS = (("bitcoin", "BTC"), ("ethereum", "ETH"), ("ethereum", "USDC"), ("solana", "SOL"))
@@ -193,8 +194,6 @@ def _account(
 def generate_legacy(engine: Engine, users: int, seed: int = 0) -> Generated:
     """Create the legacy schema in an empty database and fill it with ``users`` users."""
     if not 1 <= users <= MAX_USERS:
-        from axdomain.errors import InvalidValue
-
         raise InvalidValue("users", users, f"must be 1..{MAX_USERS}")
     legacy.create_legacy_schema(engine)
     order = [table.name for table in legacy.legacy_metadata.sorted_tables]

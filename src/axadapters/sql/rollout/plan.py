@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from axadapters.sql.rollout import steps as s
 from axadapters.sql.rollout.adopt import apply_adopt, verify_adopt
-from axadapters.sql.rollout.ddl import LockMeter, RolloutContext, RolloutRefused
+from axadapters.sql.rollout.ddl import NS_PER_MS, LockMeter, RolloutContext, RolloutRefused
 from axadapters.sql.rollout.tracker import (
     StepState,
     ensure_tracker,
@@ -22,7 +22,6 @@ from axadapters.sql.rollout.tracker import (
 from axadapters.sql.rollout.verification import Verification
 
 ALL = "all"
-NS_PER_MS = 1_000_000
 
 PLAN: tuple[s.Step, ...] = (
     s.Step(

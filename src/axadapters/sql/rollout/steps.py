@@ -37,6 +37,7 @@ from axdomain.participant import generate_participant
 from axdomain.permissions import Permissions
 
 UBO_CHECK = "ck_trading_accounts_ubo_by_kind"
+UBO_FK = "trading_accounts_ubo_user_id_fkey"  # PostgreSQL's own name for it in a fresh database
 ALL_FIVE = " AND ".join(Permissions.ORIGINAL_FLAG_NAMES)
 ALL_SEVEN = " AND ".join(Permissions.FLAG_NAMES)
 NEW_FLAGS = tuple(name for name in Permissions.FLAG_NAMES if name not in ALL_FIVE)
@@ -100,12 +101,23 @@ def apply_class_0(ctx: RolloutContext) -> list[str]:
         )
     if "ubo_user_id" not in present:
         with ctx.transaction() as connection:
-            connection.execute(
-                text(
-                    "ALTER TABLE trading_accounts "
-                    "ADD COLUMN ubo_user_id CHAR(16) REFERENCES users (user_id)"
+            if ctx.postgres:  # the foreign key NOT VALID now, validated without blocking later
+                connection.execute(
+                    text("ALTER TABLE trading_accounts ADD COLUMN ubo_user_id CHAR(16)")
                 )
-            )
+                connection.execute(
+                    text(
+                        f"ALTER TABLE trading_accounts ADD CONSTRAINT {UBO_FK} FOREIGN KEY "
+                        "(ubo_user_id) REFERENCES users (user_id) NOT VALID"
+                    )
+                )
+            else:
+                connection.execute(
+                    text(
+                        "ALTER TABLE trading_accounts "
+                        "ADD COLUMN ubo_user_id CHAR(16) REFERENCES users (user_id)"
+                    )
+                )
         changes.append("trading_accounts: added ubo_user_id (nullable, FK users)")
     filled = batched_update(
         ctx,
@@ -131,13 +143,16 @@ def apply_class_0(ctx: RolloutContext) -> list[str]:
                         f"ALTER TABLE trading_accounts ADD CONSTRAINT {UBO_CHECK} {check} NOT VALID"
                     )
                 )
-        if not state:
-            # VALIDATE takes SHARE UPDATE EXCLUSIVE: readers and writers carry on.
-            with ctx.engine.begin() as connection:
-                connection.execute(
-                    text(f"ALTER TABLE trading_accounts VALIDATE CONSTRAINT {UBO_CHECK}")
-                )
-            changes.append(f"trading_accounts: {UBO_CHECK} added and validated")
+        for constraint in (UBO_FK, UBO_CHECK):
+            with ctx.engine.connect() as connection:
+                validated = pg_constraint(connection, "trading_accounts", constraint)
+            if not validated:
+                # VALIDATE takes SHARE UPDATE EXCLUSIVE: readers and writers carry on.
+                with ctx.engine.begin() as connection:
+                    connection.execute(
+                        text(f"ALTER TABLE trading_accounts VALIDATE CONSTRAINT {constraint}")
+                    )
+                changes.append(f"trading_accounts: {constraint} validated")
     else:
         with ctx.engine.connect() as connection:
             missing = UBO_CHECK not in check_names(connection, "trading_accounts")
@@ -183,10 +198,14 @@ def verify_class_0(engine: Engine) -> Verification:
             ),
         ]
         if engine.dialect.name == "postgresql":
-            present = bool(pg_constraint(connection, "trading_accounts", UBO_CHECK))
+            present = all(
+                pg_constraint(connection, "trading_accounts", name) for name in (UBO_FK, UBO_CHECK)
+            )
         else:
             present = UBO_CHECK in check_names(connection, "trading_accounts")
-        checks.append(Check(f"{UBO_CHECK} missing or not validated", 0 if present else 1))
+        checks.append(
+            Check(f"UBO foreign key / {UBO_CHECK} missing or not validated", 0 if present else 1)
+        )
     return Verification(tuple(checks))
 
 
@@ -204,17 +223,22 @@ def _legacy_key(table: Table) -> tuple[str, ...]:
 def rekey(ctx: RolloutContext, table: Table) -> list[str]:
     """Additive ``account_id``, batched 1:1 backfill, verify, then the key swap.
 
-    PostgreSQL builds the new unique index concurrently; the swap is one short transaction
-    under ``ACCESS EXCLUSIVE``: catch up rows written since the backfill, ``SET NOT NULL``
-    (one scan), promote the index to the primary key, drop ``user_id``. SQLite rebuilds
-    the table in one transaction.
+    PostgreSQL keeps the lock of the swap independent of the table's size: while the 1:1-era
+    writers still write ``user_id`` only, a row trigger fills ``account_id`` for them; a
+    ``CHECK (account_id IS NOT NULL)`` is added ``NOT VALID`` and validated without
+    blocking writers, and the new unique index is built ``CONCURRENTLY``. The swap is then
+    one short ``ACCESS EXCLUSIVE`` transaction of catalog changes only: ``SET NOT NULL``
+    (proved by the validated CHECK, no scan), the index promoted to primary key, ``user_id``
+    and the trigger dropped. SQLite rebuilds the table in one transaction.
     """
     name = table.name
     present = table_columns(ctx.engine, name)
     if "user_id" not in present:
         return []
     changes = []
-    if "account_id" not in present:
+    if ctx.postgres:
+        changes += _pg_fill_account_id(ctx, name, present)
+    elif "account_id" not in present:
         with ctx.transaction() as connection:
             connection.execute(text(f"ALTER TABLE {name} ADD COLUMN account_id CHAR(16)"))
         changes.append(f"{name}: added account_id (nullable)")
@@ -238,30 +262,79 @@ def rekey(ctx: RolloutContext, table: Table) -> list[str]:
         )
     old, new = ", ".join(_legacy_key(table)), ", ".join(_target_key(table))
     if ctx.postgres:
-        index = f"{name}_rollout_key"
-        pg_unique_index_concurrently(ctx, index, name, _target_key(table))
-        with ctx.exclusive(name) as connection:
-            caught = connection.execute(
-                text(f"UPDATE {name} SET account_id = user_id WHERE account_id IS NULL")
-            ).rowcount
-            legacy_pk = pk_name(connection, name)
-            if legacy_pk is not None:
-                connection.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {legacy_pk}"))
-            primary = table.primary_key.name or f"{name}_pkey"
-            connection.execute(
-                text(
-                    f"ALTER TABLE {name} ALTER COLUMN account_id SET NOT NULL, "
-                    f"ADD CONSTRAINT {primary} PRIMARY KEY USING INDEX {index}"
-                )
-            )
-            connection.execute(text(f"ALTER TABLE {name} DROP COLUMN user_id"))
-        filled += max(caught, 0)
+        _pg_swap(ctx, table)
     else:
         sqlite_rebuild(
             ctx, table, _select(table, {"account_id": "COALESCE(account_id, user_id)"}, name)
         )
     changes.append(f"{name}: {filled} rows backfilled; key ({old}) -> ({new}), user_id dropped")
     return changes
+
+
+def _fill_names(name: str) -> tuple[str, str, str]:
+    """The rollout's temporary objects on a table: fill function, trigger, NOT NULL check."""
+    return f"{name}_rollout_fill", f"{name}_rollout_fill", f"{name}_rollout_account_id"
+
+
+def _pg_fill_account_id(
+    ctx: RolloutContext, name: str, present: Mapping[str, Mapping[str, object]]
+) -> list[str]:
+    if "account_id" in present and not present["account_id"]["nullable"]:
+        return []  # already NOT NULL (current_balances, A-2946): its writers write it
+    function, trigger, check = _fill_names(name)
+    with ctx.transaction() as connection:
+        connection.execute(text(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS account_id CHAR(16)"))
+        connection.execute(
+            text(
+                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN IF NEW.account_id IS NULL THEN NEW.account_id := NEW.user_id; END IF; "
+                "RETURN NEW; END $$"
+            )
+        )
+        connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON {name}"))
+        connection.execute(
+            text(
+                f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {name} "
+                f"FOR EACH ROW EXECUTE FUNCTION {function}()"
+            )
+        )
+        if pg_constraint(connection, name, check) is None:
+            connection.execute(
+                text(
+                    f"ALTER TABLE {name} ADD CONSTRAINT {check} "
+                    "CHECK (account_id IS NOT NULL) NOT VALID"
+                )
+            )
+    return [f"{name}: account_id (filled for 1:1-era writers by a trigger until the swap)"]
+
+
+def _pg_swap(ctx: RolloutContext, table: Table) -> None:
+    name = table.name
+    function, trigger, check = _fill_names(name)
+    with ctx.engine.connect() as connection:
+        validated = pg_constraint(connection, name, check)
+    if validated is False:
+        # VALIDATE scans with SHARE UPDATE EXCLUSIVE: readers and writers carry on.
+        with ctx.engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE {name} VALIDATE CONSTRAINT {check}"))
+    index = f"{name}_rollout_key"
+    pg_unique_index_concurrently(ctx, index, name, _target_key(table))
+    with ctx.exclusive(name) as connection:
+        legacy_pk = pk_name(connection, name)
+        if legacy_pk is not None:
+            connection.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {legacy_pk}"))
+        primary = table.primary_key.name or f"{name}_pkey"
+        connection.execute(
+            text(
+                f"ALTER TABLE {name} ALTER COLUMN account_id SET NOT NULL, "
+                f"ADD CONSTRAINT {primary} PRIMARY KEY USING INDEX {index}"
+            )
+        )
+        if validated is not None:
+            connection.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {check}"))
+        connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON {name}"))
+        connection.execute(text(f"DROP FUNCTION IF EXISTS {function}()"))
+        connection.execute(text(f"ALTER TABLE {name} DROP COLUMN user_id"))
 
 
 def verify_rekeyed(engine: Engine, table: Table, *, historical: bool) -> list[Check]:
