@@ -321,3 +321,28 @@ def test_the_plan_is_in_the_seed_order_and_bounds_its_batches(
             RolloutContext(engine, print, **{field: bad})
         assert caught.value.field == field
     engine.dispose()
+
+
+def test_a_user_frozen_during_the_10b_copy_is_frozen_on_the_account(legacy: Engine) -> None:
+    for name in step_names()[: step_names().index("close-only-freeze")]:
+        apply_step(context(legacy), name)
+    with legacy.connect() as connection:
+        victim = connection.execute(
+            text("SELECT MIN(user_id) FROM users WHERE NOT is_frozen AND NOT is_close_only")
+        ).scalar_one()
+    frozen: list[str] = []
+
+    def legacy_admin(line: str) -> None:  # freezes a user the copy has already passed
+        if line.strip().startswith("trading_accounts.is_frozen") and not frozen:
+            with legacy.begin() as connection:
+                connection.execute(
+                    text("UPDATE users SET is_frozen = TRUE WHERE user_id = :u"), {"u": victim}
+                )
+            frozen.append(line)
+
+    outcome = apply_step(
+        RolloutContext(legacy, legacy_admin, batch_rows=SMALL_BATCH_ROWS), "close-only-freeze"
+    )
+    assert frozen and outcome.verification.ok
+    account = SqlStores.on(legacy).accounts.get_account(AccountId.from_hex(victim))
+    assert account is not None and account.is_frozen

@@ -591,6 +591,17 @@ _COPY_FLAGS = (
 )
 
 
+# One join (UPDATE ... FROM, PostgreSQL and SQLite 3.33+) for the catch-up under the lock.
+_CATCH_UP_FLAGS = (
+    "UPDATE trading_accounts SET is_frozen = u.is_frozen, is_close_only = u.is_close_only "
+    "FROM users u WHERE u.user_id = trading_accounts.account_id "
+    "AND trading_accounts.kind = 'customer' "
+    "AND trading_accounts.ubo_user_id = trading_accounts.account_id "
+    "AND (u.is_frozen <> trading_accounts.is_frozen "
+    "OR u.is_close_only <> trading_accounts.is_close_only)"
+)
+
+
 def apply_close_only_freeze(ctx: RolloutContext) -> list[str]:
     """Copy the user-level flags (the enforced truth until now) onto each user's default
     account, in batches, then catch up under a short lock on ``users`` so no flag written
@@ -606,9 +617,7 @@ def apply_close_only_freeze(ctx: RolloutContext) -> list[str]:
         label="trading_accounts.is_frozen/is_close_only",
     )
     with ctx.exclusive("users", mode="SHARE") as connection:
-        copied += connection.execute(
-            text(f"UPDATE trading_accounts SET {_COPY_FLAGS} WHERE {_FLAG_DRIFT}")
-        ).rowcount
+        copied += connection.execute(text(_CATCH_UP_FLAGS)).rowcount
     return [f"trading_accounts: close-only/frozen copied from the user on {copied} accounts"]
 
 
