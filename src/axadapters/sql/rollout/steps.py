@@ -591,7 +591,7 @@ _COPY_FLAGS = (
 )
 
 
-# One join (UPDATE ... FROM, PostgreSQL and SQLite 3.33+) for the catch-up under the lock.
+# One join (UPDATE ... FROM, SQLite 3.33+) for the catch-up under SQLite's write lock.
 _CATCH_UP_FLAGS = (
     "UPDATE trading_accounts SET is_frozen = u.is_frozen, is_close_only = u.is_close_only "
     "FROM users u WHERE u.user_id = trading_accounts.account_id "
@@ -602,22 +602,53 @@ _CATCH_UP_FLAGS = (
 )
 
 
+MIRROR_FLAGS = "users_rollout_mirror_flags"  # PostgreSQL function and trigger name
+
+
 def apply_close_only_freeze(ctx: RolloutContext) -> list[str]:
     """Copy the user-level flags (the enforced truth until now) onto each user's default
-    account, in batches, then catch up under a short lock on ``users`` so no flag written
-    meanwhile is lost. From then on enforcement reads the account."""
+    account, in batches, so that no flag written meanwhile is lost. From then on
+    enforcement reads the account.
+
+    PostgreSQL: a trigger on ``users`` mirrors every flag write onto the default account
+    from before the first batch until Class C drops the user columns, and a second batched
+    pass repairs a write that raced a batch; no lock beyond creating the trigger. SQLite:
+    the batches, then one catch-up join under its write lock.
+    """
     if "is_frozen" not in table_columns(ctx.engine, "users"):
         return []
-    copied = batched_update(
-        ctx,
-        table="trading_accounts",
-        key=("account_id",),
-        set_sql=_COPY_FLAGS,
-        pending_sql=_FLAG_DRIFT,
-        label="trading_accounts.is_frozen/is_close_only",
-    )
-    with ctx.exclusive("users", mode="SHARE") as connection:
-        copied += connection.execute(text(_CATCH_UP_FLAGS)).rowcount
+    if ctx.postgres:
+        with ctx.transaction() as connection:
+            connection.execute(
+                text(
+                    f"CREATE OR REPLACE FUNCTION {MIRROR_FLAGS}() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN UPDATE trading_accounts SET "
+                    "is_frozen = NEW.is_frozen, is_close_only = NEW.is_close_only "
+                    "WHERE account_id = NEW.user_id AND kind = 'customer' "
+                    "AND ubo_user_id = account_id; RETURN NULL; END $$"
+                )
+            )
+            connection.execute(text(f"DROP TRIGGER IF EXISTS {MIRROR_FLAGS} ON users"))
+            connection.execute(
+                text(
+                    f"CREATE TRIGGER {MIRROR_FLAGS} AFTER UPDATE OF is_frozen, is_close_only "
+                    f"ON users FOR EACH ROW EXECUTE FUNCTION {MIRROR_FLAGS}()"
+                )
+            )
+    passes = 2 if ctx.postgres else 1
+    copied = 0
+    for _ in range(passes):
+        copied += batched_update(
+            ctx,
+            table="trading_accounts",
+            key=("account_id",),
+            set_sql=_COPY_FLAGS,
+            pending_sql=_FLAG_DRIFT,
+            label="trading_accounts.is_frozen/is_close_only",
+        )
+    if not ctx.postgres:
+        with ctx.exclusive("users") as connection:
+            copied += connection.execute(text(_CATCH_UP_FLAGS)).rowcount
     return [f"trading_accounts: close-only/frozen copied from the user on {copied} accounts"]
 
 
@@ -673,6 +704,8 @@ def apply_class_c(ctx: RolloutContext) -> list[str]:
     _class_c_refusals(ctx, present)
     with ctx.exclusive("users") as connection:
         if ctx.postgres:
+            connection.execute(text(f"DROP TRIGGER IF EXISTS {MIRROR_FLAGS} ON users"))
+            connection.execute(text(f"DROP FUNCTION IF EXISTS {MIRROR_FLAGS}()"))
             drops = ", ".join(f"DROP COLUMN IF EXISTS {name}" for name in dropping)
             connection.execute(text(f"ALTER TABLE users {drops}"))
         else:
