@@ -12,6 +12,7 @@ from typing import TextIO
 from axapp.clickhouse_cli import COMMAND as CLICKHOUSE
 from axapp.clickhouse_cli import add_clickhouse_commands, run_clickhouse
 from axapp.config import Config
+from axapp.rollout_cli import ROLLOUT, add_rollout_commands, run_rollout_command
 from axapp.services import ServiceUnavailable, preflight, unavailable_from
 from axapp.venue_cli import VENUE_COMMANDS, register_venue_commands, run_venue_command
 from axdomain.errors import DomainError
@@ -136,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     who.add_argument("--account", required=True, help="the account id (16 hex digits)")
     who.add_argument("--at", required=True, help="integer ns since the epoch, or ISO 8601")
     add_clickhouse_commands(commands)
+    add_rollout_commands(commands)
     args = parser.parse_args(argv)
     return _guarded(args)
 
@@ -183,6 +185,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return _repair(config, sys.stdout, check=args.check)
     if args.command == CLICKHOUSE:
         return run_clickhouse(args, config, sys.stdout)
+    if args.command == ROLLOUT:
+        return run_rollout_command(args, config, sys.stdout)
     if args.command == "operator":
         return _operator(config, args.operator_command, args.name, sys.stdout)
     if args.command == "serve":
