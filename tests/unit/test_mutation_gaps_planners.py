@@ -1,0 +1,500 @@
+"""Planner guards and output fields a mutation run showed to be unwatched.
+
+Exact ``Transfer`` / ``LedgerAccount`` values are asserted field by field (by equality), so
+a planner that swaps a leg, drops a flag or loses the timestamp is noticed; each guard is
+driven on the side (buy and sell) and at the boundary it protects.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import attrs
+import pytest
+
+from axdomain import (
+    SYSTEM_ACCOUNTS,
+    Conflict,
+    ContractDate,
+    ContractId,
+    DomainError,
+    FillSide,
+    InvalidValue,
+    Position,
+    ProductId,
+    UserId,
+    delist_fence,
+    derive_tb_account_id,
+    derive_tb_basis_account_id,
+    derive_tb_usd_account_id,
+    plan_contract_system_accounts,
+    plan_deposit,
+    plan_fill,
+    plan_funding,
+    plan_position_accounts,
+    plan_settlement,
+    plan_system_usd_accounts,
+    plan_withdrawal,
+)
+from axdomain.ledger.planners import require_transfer_ids_unique
+from axdomain.ledger.values import (
+    AccountFlags,
+    LedgerAccount,
+    LedgerAccountCode,
+    Transfer,
+    TransferCode,
+    TransferFlags,
+    pack_price_qty,
+)
+from tests.ledger_support import DATED, PERP, customer, system_accounts
+
+BUYER = customer(0, maker_bps=0, taker_bps=0)
+SELLER = customer(1, maker_bps=0, taker_bps=0)
+CUSTODY_USD = derive_tb_usd_account_id(SYSTEM_ACCOUNTS.AX_CUSTODY)
+
+
+def _ids() -> itertools.count[int]:
+    return itertools.count(100)
+
+
+def _fill(buy: FillSide, sell: FillSide, qty: int, *, timestamp_ns: int = 1) -> list[Transfer]:
+    return plan_fill(
+        buy=buy,
+        sell=sell,
+        qty_lots=qty,
+        price_micro_usd=1_000_000,
+        timestamp_ns=timestamp_ns,
+        transfer_ids=_ids(),
+    )
+
+
+def _side(account: object, qty_lots: int = 0) -> FillSide:
+    position = Position(qty_lots, qty_lots * 1_000_000)
+    return FillSide(account, PERP, position, is_maker=False)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------- close-only, sell side
+
+
+def _close_only(account: object) -> object:
+    return attrs.evolve(account, is_close_only=True)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("position", "qty", "after"),
+    [(-5, 1, 6), (0, 1, 1), (5, 11, 6)],
+    ids=["short_sells_more", "flat_sells", "long_flips_past_its_size"],
+)
+def test_close_only_seller_may_not_raise_exposure(position: int, qty: int, after: int) -> None:
+    ids = _ids()
+    with pytest.raises(InvalidValue) as error:
+        plan_fill(
+            buy=_side(BUYER),
+            sell=_side(_close_only(SELLER), position),
+            qty_lots=qty,
+            price_micro_usd=1_000_000,
+            timestamp_ns=1,
+            transfer_ids=ids,
+        )
+    assert (error.value.field, error.value.value) == ("sell.account.is_close_only", True)
+    assert error.value.problem == f"fill would raise |qty| to {after}"
+    assert next(ids) == 100
+
+
+@pytest.mark.parametrize(
+    ("position", "qty"), [(5, 1), (5, 5), (5, 10)], ids=["reduce", "close", "flip_same_size"]
+)
+def test_close_only_seller_may_reduce_close_or_flip_to_the_same_size(
+    position: int, qty: int
+) -> None:
+    batch = _fill(_side(BUYER), _side(_close_only(SELLER), position), qty)
+    assert batch[0].code == TransferCode.TRADE_QTY
+    assert batch[0].debit_account_id == derive_tb_account_id(SELLER.account_id, PERP)
+    assert batch[0].amount == qty
+
+
+@pytest.mark.parametrize(
+    ("position", "qty", "refused"),
+    [(-5, 5, False), (-5, 10, False), (-5, 11, True), (5, 1, True)],
+)
+def test_close_only_buyer_boundary(position: int, qty: int, refused: bool) -> None:
+    buy = _side(_close_only(BUYER), position)
+    if refused:
+        with pytest.raises(InvalidValue) as error:
+            _fill(buy, _side(SELLER), qty)
+        assert error.value.field == "buy.account.is_close_only"
+    else:
+        assert _fill(buy, _side(SELLER), qty)[0].amount == qty
+
+
+def test_frozen_or_system_seller_is_refused_by_name() -> None:
+    frozen = attrs.evolve(SELLER, is_frozen=True)
+    with pytest.raises(InvalidValue) as error:
+        _fill(_side(BUYER), _side(frozen, 5), 1)
+    assert (error.value.field, error.value.value) == ("sell.account.is_frozen", True)
+    with pytest.raises(InvalidValue) as error:
+        _fill(_side(BUYER), _side(system_accounts()[0]), 1)
+    assert (error.value.field, error.value.value) == ("sell.account", SYSTEM_ACCOUNTS.AX_PNL)
+
+
+def test_fill_contract_guards_name_the_contract() -> None:
+    usd = FillSide(BUYER, ContractId.usd(), Position(), True)
+    with pytest.raises(InvalidValue) as error:
+        _fill(usd, FillSide(SELLER, ContractId.usd(), Position(), False), 1)
+    assert (error.value.field, error.value.value) == ("contract", 1)
+    with pytest.raises(InvalidValue) as error:
+        _fill(_side(BUYER), FillSide(SELLER, DATED, Position(), False), 1)
+    assert (error.value.field, error.value.value) == ("sell.contract", DATED.value)
+
+
+# ---------------------------------------------------------------------- timestamp bounds
+
+
+def _plan_each(timestamp_ns: int) -> list[Callable[[], list[Transfer]]]:
+    ts = timestamp_ns
+    two_holders = {BUYER.account_id: Position(1, 1), SELLER.account_id: Position(-1, -1)}
+    return [
+        lambda: _fill(_side(BUYER), _side(SELLER), 1, timestamp_ns=ts),
+        lambda: plan_deposit(
+            account=BUYER, amount_micro_usd=1, timestamp_ns=ts, transfer_ids=_ids()
+        ),
+        lambda: plan_withdrawal(
+            account=BUYER, amount_micro_usd=1, timestamp_ns=ts, transfer_ids=_ids()
+        ),
+        lambda: plan_funding(
+            contract=PERP,
+            positions={BUYER.account_id: 1},
+            mark_price_micro_usd=1,
+            funding_rate_ppb=1,
+            timestamp_ns=ts,
+            transfer_ids=_ids(),
+        ),
+        lambda: plan_settlement(
+            contract=DATED,
+            settlement_price_micro_usd=1,
+            positions=two_holders,
+            timestamp_ns=ts,
+            transfer_ids=_ids(),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "planner", range(5), ids=["fill", "deposit", "withdrawal", "funding", "settlement"]
+)
+def test_every_planner_accepts_timestamp_zero_and_refuses_minus_one(planner: int) -> None:
+    batch = _plan_each(0)[planner]()
+    assert batch
+    assert {t.user_data_64 for t in batch} == {0}
+    with pytest.raises(InvalidValue) as error:
+        _plan_each(-1)[planner]()
+    assert (error.value.field, error.value.value) == ("timestamp_ns", -1)
+
+
+# ------------------------------------------------------------ deposits and withdrawals
+
+
+def test_deposit_is_exactly_one_unlinked_custody_credit() -> None:
+    assert plan_deposit(
+        account=BUYER, amount_micro_usd=7, timestamp_ns=55, transfer_ids=_ids()
+    ) == [
+        Transfer(
+            id=100,
+            debit_account_id=CUSTODY_USD,
+            credit_account_id=derive_tb_usd_account_id(BUYER.account_id),
+            amount=7,
+            ledger=1,
+            code=TransferCode.DEPOSIT,
+            flags=TransferFlags.NONE,
+            user_data_128=0,
+            user_data_64=55,
+            user_data_32=0,
+        )
+    ]
+
+
+def test_withdrawal_is_exactly_one_unlinked_custody_debit() -> None:
+    assert plan_withdrawal(
+        account=SELLER, amount_micro_usd=9, timestamp_ns=56, transfer_ids=_ids()
+    ) == [
+        Transfer(
+            id=100,
+            debit_account_id=derive_tb_usd_account_id(SELLER.account_id),
+            credit_account_id=CUSTODY_USD,
+            amount=9,
+            ledger=1,
+            code=TransferCode.WITHDRAWAL,
+            flags=TransferFlags.NONE,
+            user_data_128=0,
+            user_data_64=56,
+            user_data_32=0,
+        )
+    ]
+
+
+@pytest.mark.parametrize("amount", [0, -1, 1 << 128])
+def test_withdrawal_amount_guard(amount: int) -> None:
+    with pytest.raises(InvalidValue) as error:
+        plan_withdrawal(account=BUYER, amount_micro_usd=amount, timestamp_ns=1, transfer_ids=_ids())
+    assert (error.value.field, error.value.value) == ("amount_micro_usd", amount)
+
+
+def test_withdrawal_from_a_system_account_is_refused() -> None:
+    with pytest.raises(InvalidValue) as error:
+        plan_withdrawal(
+            account=system_accounts()[3], amount_micro_usd=1, timestamp_ns=1, transfer_ids=_ids()
+        )
+    assert (error.value.field, error.value.value) == ("account", SYSTEM_ACCOUNTS.AX_CUSTODY)
+
+
+def test_deposit_accepts_the_largest_u128_amount() -> None:
+    (transfer,) = plan_deposit(
+        account=BUYER, amount_micro_usd=(1 << 128) - 1, timestamp_ns=1, transfer_ids=_ids()
+    )
+    assert transfer.amount == (1 << 128) - 1
+
+
+# --------------------------------------------------------------------------------- funding
+
+
+def test_funding_of_the_smallest_exact_amount_is_paid_in_full() -> None:
+    # q * mark * rate == 1 (one billionth of a micro-USD): the payer rounds up to 1.
+    batch = plan_funding(
+        contract=PERP,
+        positions={BUYER.account_id: 1, SELLER.account_id: -1},
+        mark_price_micro_usd=1,
+        funding_rate_ppb=1,
+        timestamp_ns=3,
+        transfer_ids=_ids(),
+    )
+    assert batch == [
+        Transfer(
+            id=100,
+            debit_account_id=derive_tb_usd_account_id(BUYER.account_id),
+            credit_account_id=derive_tb_usd_account_id(SYSTEM_ACCOUNTS.AX_FUNDING),
+            amount=1,
+            ledger=1,
+            code=TransferCode.FUNDING,
+            flags=TransferFlags.NONE,
+            user_data_128=pack_price_qty(1, 1),
+            user_data_64=3,
+            user_data_32=0,
+        )
+    ]
+
+
+def test_funding_with_a_negative_rate_makes_shorts_pay() -> None:
+    batch = plan_funding(
+        contract=PERP,
+        positions={BUYER.account_id: 2, SELLER.account_id: -2},
+        mark_price_micro_usd=1_000_000,
+        funding_rate_ppb=-500_000_000,
+        timestamp_ns=3,
+        transfer_ids=_ids(),
+    )
+    funding = derive_tb_usd_account_id(SYSTEM_ACCOUNTS.AX_FUNDING)
+    assert [(t.debit_account_id, t.credit_account_id, t.amount) for t in batch] == [
+        (funding, derive_tb_usd_account_id(BUYER.account_id), 1_000_000),
+        (derive_tb_usd_account_id(SELLER.account_id), funding, 1_000_000),
+    ]
+    assert [t.flags for t in batch] == [TransferFlags.LINKED, TransferFlags.NONE]
+
+
+@pytest.mark.parametrize("rate", [1_000_000_000, -1_000_000_000])
+def test_funding_rate_bound_is_inclusive(rate: int) -> None:
+    batch = plan_funding(
+        contract=PERP,
+        positions={BUYER.account_id: 1},
+        mark_price_micro_usd=3,
+        funding_rate_ppb=rate,
+        timestamp_ns=1,
+        transfer_ids=_ids(),
+    )
+    assert [t.amount for t in batch] == [3]
+    with pytest.raises(InvalidValue) as error:
+        plan_funding(
+            contract=PERP,
+            positions={BUYER.account_id: 1},
+            mark_price_micro_usd=3,
+            funding_rate_ppb=rate + (1 if rate > 0 else -1),
+            timestamp_ns=1,
+            transfer_ids=_ids(),
+        )
+    assert error.value.field == "funding_rate_ppb"
+
+
+# ------------------------------------------------------------------ position accounts
+
+
+def test_position_accounts_are_exact() -> None:
+    account = BUYER.account_id
+    qty = derive_tb_account_id(account, DATED)
+    assert plan_position_accounts(account, DATED) == [
+        LedgerAccount(
+            id=qty,
+            ledger=1001,
+            code=LedgerAccountCode.QTY,
+            flags=AccountFlags.LINKED,
+            user_data_32=20260130,
+        ),
+        LedgerAccount(
+            id=qty + 1,
+            ledger=1002,
+            code=LedgerAccountCode.BASIS,
+            flags=AccountFlags.NONE,
+            user_data_32=20260130,
+        ),
+    ]
+    assert [a.user_data_32 for a in plan_position_accounts(account, PERP)] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("account_id", "contract", "field", "value"),
+    [
+        (BUYER.account_id, ContractId.usd(), "contract", 1),
+        (BUYER.account_id, 1001, "contract", 1001),
+        (UserId(0x0190_0000_0000_0001), PERP, "account_id", UserId(0x0190_0000_0000_0001)),
+        (0x0190_0000_0000_0001, PERP, "account_id", 0x0190_0000_0000_0001),
+    ],
+)
+def test_position_accounts_guards(
+    account_id: object, contract: object, field: str, value: object
+) -> None:
+    with pytest.raises(InvalidValue) as error:
+        plan_position_accounts(account_id, contract)  # type: ignore[arg-type]
+    assert (error.value.field, error.value.value) == (field, value)
+
+
+def test_contract_system_accounts_are_exact() -> None:
+    contract = ContractId.new(ProductId(1003), ContractDate(20270101))
+    expected = []
+    for system in (SYSTEM_ACCOUNTS.AX_PNL, SYSTEM_ACCOUNTS.AX_SETTLEMENT):
+        qty = derive_tb_account_id(system, contract)
+        expected += [
+            LedgerAccount(
+                id=qty,
+                ledger=1003,
+                code=LedgerAccountCode.QTY,
+                flags=AccountFlags.LINKED,
+                user_data_32=20270101,
+            ),
+            LedgerAccount(
+                id=qty + 1,
+                ledger=1004,
+                code=LedgerAccountCode.BASIS,
+                flags=AccountFlags.LINKED,
+                user_data_32=20270101,
+            ),
+        ]
+    expected[-1] = attrs.evolve(expected[-1], flags=AccountFlags.NONE)
+    assert plan_contract_system_accounts(contract) == expected
+
+
+def test_system_usd_accounts_are_exact_and_never_carry_the_overdraft_flag() -> None:
+    systems = system_accounts()
+    planned = plan_system_usd_accounts(systems)
+    assert planned == [
+        LedgerAccount(
+            id=derive_tb_usd_account_id(a.account_id),
+            ledger=1,
+            code=LedgerAccountCode.USD,
+            flags=AccountFlags.LINKED if i < len(systems) - 1 else AccountFlags.NONE,
+        )
+        for i, a in enumerate(systems)
+    ]
+
+
+def test_system_usd_accounts_refuse_a_customer() -> None:
+    with pytest.raises(InvalidValue) as error:
+        plan_system_usd_accounts([*system_accounts(), BUYER])
+    assert (error.value.field, error.value.value) == ("system_accounts", str(BUYER.account_id))
+
+
+# ---------------------------------------------------------------------------- delist fence
+
+
+def _row(tb_id: int, ledger: int, net: int = 0) -> LedgerAccount:
+    return LedgerAccount(
+        id=tb_id,
+        ledger=ledger,
+        code=2,
+        user_data_32=DATED.date.value,
+        credits_posted=max(net, 0),
+        debits_posted=max(-net, 0),
+    )
+
+
+def test_delist_fence_blocks_accounts_not_of_this_contract() -> None:
+    buyer = BUYER.account_id
+    qty_id = derive_tb_account_id(buyer, DATED)
+    basis_id = derive_tb_basis_account_id(buyer, DATED)
+    other_id = derive_tb_account_id(buyer, PERP)
+    fence = delist_fence(
+        DATED,
+        qty_accounts=[_row(qty_id, 1001), _row(basis_id, 1002), _row(other_id, 1001)],
+        basis_accounts=[_row(basis_id, 1002), _row(qty_id, 1001)],
+        resting_orders=[],
+    )
+    assert fence.blockers == (
+        f"account {basis_id:#x} is not of {DATED}",
+        f"account {other_id:#x} is not of {DATED}",
+        f"account {qty_id:#x} is not of {DATED}",
+    )
+    assert not fence.allowed
+
+
+def test_delist_fence_names_each_open_position() -> None:
+    buyer, seller = BUYER.account_id, SELLER.account_id
+    fence = delist_fence(
+        DATED,
+        qty_accounts=[
+            _row(derive_tb_account_id(buyer, DATED), 1001, 3),
+            _row(derive_tb_account_id(seller, DATED), 1001, -3),
+        ],
+        basis_accounts=[_row(derive_tb_basis_account_id(seller, DATED), 1002, -9)],
+        resting_orders=[],
+    )
+    assert fence.blockers == (
+        f"qty of {buyer} is 3",
+        f"qty of {seller} is -3",
+        f"basis of {seller} is -9",
+    )
+
+
+def test_delist_fence_refuses_usd() -> None:
+    with pytest.raises(InvalidValue) as error:
+        delist_fence(ContractId.usd(), qty_accounts=[], basis_accounts=[], resting_orders=[])
+    assert (error.value.field, error.value.value) == ("contract", 1)
+
+
+# --------------------------------------------------------------- transfer id uniqueness
+
+
+def test_require_transfer_ids_unique_accepts_a_planned_batch() -> None:
+    batch = _fill(_side(BUYER), _side(SELLER), 2)
+    assert len(batch) > 1
+    assert require_transfer_ids_unique(batch) is None
+
+
+def test_require_transfer_ids_unique_refuses_a_repeated_id() -> None:
+    # An id source that repeats (a caller bug) yields a batch the ledger would refuse whole.
+    batch = plan_fill(
+        buy=_side(BUYER),
+        sell=_side(SELLER),
+        qty_lots=2,
+        price_micro_usd=1_000_000,
+        timestamp_ns=1,
+        transfer_ids=itertools.cycle([100, 101]),
+    )
+    assert [t.id for t in batch] == [100, 101, 100]
+    with pytest.raises(Conflict) as error:
+        require_transfer_ids_unique(batch)
+    assert (error.value.field, error.value.value) == ("id", 100)
+    assert isinstance(error.value, DomainError)
+
+
+def test_require_transfer_ids_unique_accepts_empty_and_single() -> None:
+    assert require_transfer_ids_unique([]) is None
+    single = plan_deposit(account=BUYER, amount_micro_usd=1, timestamp_ns=1, transfer_ids=_ids())
+    assert require_transfer_ids_unique(single) is None
