@@ -344,3 +344,130 @@ def test_every_domain_error_names_the_field_and_carries_the_value(
 def test_error_cases_are_unique() -> None:
     names = [case[0] for case in ERROR_CASES]
     assert len(names) == len(set(names))
+
+
+# What each case's error says: part of what a caller shows, so a changed text is noticed.
+PROBLEMS = {
+    "user_id_low": "must be in [65536, 18446744073709551615]",
+    "user_id_bool": "must be an int",
+    "user_id_str": "must be an int",
+    "account_id_zero": "must be in [1, 18446744073709551615]",
+    "account_id_wide": "must be in [1, 18446744073709551615]",
+    "user_from_hex": "must be 16 lower-case hex digits",
+    "account_from_hex": "must be 16 lower-case hex digits",
+    "user_ulid_short": "must be 26 Crockford base32 chars",
+    "user_ulid_char": "bad Crockford base32 char 'I'",
+    "user_ulid_overflow": "overflows 128 bits",
+    "user_ulid_low_bits": "ULID low 64 bits must be zero",
+    "user_ulid_zero": "id must be >= 0x10000",
+    "account_ulid_zero": "id must be >= 0x1",
+    "product_even": "must be odd (even ids are basis twins)",
+    "product_low": "must be in [1001, 4294967293]",
+    "contract_date": "is not a calendar date",
+    "contract_date_type": "must be an int",
+    "contract_tag": "bit 63 (scheme tag) is reserved, must be 0",
+    "contract_usd_dated": "the USD asset has no contract date",
+    "contract_negative": "must be in [0, 18446744073709551615]",
+    "contract_new_product": "must be a ProductId",
+    "contract_new_date": "must be a ContractDate",
+    "contract_perp_product": "must be a ProductId",
+    "usd_product": "the USD asset is not a product",
+    "account_name": "must be 1..64 chars without outer spaces",
+    "account_name_type": "must be a str",
+    "account_created": "must be in [0, 9223372036854775807]",
+    "account_no_ubo": "a customer account needs a UBO",
+    "system_with_ubo": "a system account has no UBO",
+    "customer_reserved": "reserved for system accounts",
+    "account_id_type": "must be an AccountId",
+    "account_frozen_type": "must be a bool",
+    "account_close_only_type": "must be a bool",
+    "fee_high": "must be in [-10000, 10000]",
+    "fee_low": "must be in [-10000, 10000]",
+    "limit_negative": "must be in [0, 9223372036854775807]",
+    "limit_wide": "must be in [0, 9223372036854775807]",
+    "permission_type": "must be a bool",
+    "permission_flag": "unknown permission flag",
+    "action": "must be one of ['list', 'read', 'set_limits', 'reduce_or_close', 'trade']",
+    "action_type": "must be one of ['list', 'read', 'set_limits', 'reduce_or_close', 'trade']",
+    "order_id": "must be in [1, 18446744073709551615]",
+    "order_qty": "must be in [1, 9223372036854775807]",
+    "order_price": "must be in [1, 9223372036854775807]",
+    "order_client_id": "must be 1..64 chars without outer spaces",
+    "api_key_id": "must be in [1, 18446744073709551615]",
+    "mint_no_grant": "user holds no grant on account",
+    "mint_other_grant": "user holds no grant on account",
+    "mint_wider": "wider than the grant by ['can_set_limits']",
+    "mint_empty": "a key must allow something",
+    "mint_secret": "needs >= 32",
+    "mint_pepper": "needs >= 32",
+    "token_type": "must be a str",
+    "token_shape": "malformed API key token",
+    "ledger_account_id": "must be in [1, 340282366920938463463374607431768211455]",
+    "ledger_account_ledger": "must be in [1, 4294967295]",
+    "ledger_account_code": "must be in [1, 65535]",
+    "ledger_account_udata": "must be in [0, 4294967295]",
+    "transfer_amount": "must be in [0, 340282366920938463463374607431768211455]",
+    "transfer_debit": "must be in [1, 340282366920938463463374607431768211455]",
+    "transfer_u64": "must be in [0, 18446744073709551615]",
+    "pack_price": "must be in [0, 18446744073709551615]",
+    "pack_qty": "must be in [0, 18446744073709551615]",
+    "unpack": "must be in [0, 340282366920938463463374607431768211455]",
+    "ref_account": "must be an AccountId",
+    "ref_contract": "must be a ContractId",
+    "ref_usd_basis": "the USD asset has no basis",
+    "ref_basis_type": "must be a bool",
+    "decode_zero": "must be in [1, 340282366920938463463374607431768211455]",
+    "decode_tag": "contract_id: bit 63 (scheme tag) is reserved",
+    "decode_wide": "must be in [1, 340282366920938463463374607431768211455]",
+    "derive_account": "must be an AccountId",
+    "derive_contract": "must be a ContractId",
+    "derive_usd_basis": "the USD asset has no basis account",
+    "participant_account": "must be an AccountId",
+    "participant_prefix": "must match [a-z][a-z0-9-]{0,31}",
+    "participant_firm": "must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+    "participant_parse": "must be 26 Crockford base32 chars",
+    "participant_zero": "the all-zero id is no account",
+    "position_qty": "must be an int",
+    "position_basis": "must be an int",
+    "product_row_id": "must be a ProductId",
+    "product_row_time": "must be in [0, 9223372036854775807]",
+    "instrument_usd": "the USD asset is not tradable",
+    "instrument_perp_expiry": "a perpetual never expires",
+    "product_seq_even": "must be odd in [1001, 4294967295]",
+    "product_seq_exhausted": "no product id left to issue",
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "case"), [(c[1], c[0]) for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES]
+)
+def test_every_domain_error_explains_the_problem(call: Callable[[], object], case: str) -> None:
+    with pytest.raises(DomainError) as error:
+        call()
+    assert error.value.problem == PROBLEMS[case]
+
+
+def test_every_error_case_has_its_problem_text() -> None:
+    assert set(PROBLEMS) == {case[0] for case in ERROR_CASES}
+
+
+def test_ulid_codec_defaults_to_the_ulid_field() -> None:
+    from axdomain.ulid import ulid_from_text, ulid_to_text
+
+    with pytest.raises(InvalidValue) as error:
+        ulid_to_text(-1)
+    assert (error.value.field, error.value.value) == ("ulid", -1)
+    with pytest.raises(InvalidValue) as error:
+        ulid_from_text("x")
+    assert (error.value.field, error.value.value) == ("ulid", "x")
+    with pytest.raises(InvalidValue) as error:
+        ulid_to_text(1 << 128, "custom")
+    assert error.value.field == "custom"
+    assert ulid_to_text((1 << 128) - 1) == "7" + "Z" * 25
+
+
+def test_text_length_bound_is_inclusive() -> None:
+    assert _account(name="n" * 64).name == "n" * 64
+    with pytest.raises(InvalidValue) as error:
+        _account(name="n" * 65)
+    assert (error.value.field, error.value.value) == ("name", "n" * 65)

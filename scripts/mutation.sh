@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Mutation testing of the domain: mutmut mutates src/axdomain, the fast suites (tests/unit +
+# tests/property) must kill each mutant. Slow (see docs/testing.md), so never part of CI.
+#
+#   bash scripts/mutation.sh                     # every module of src/axdomain
+#   bash scripts/mutation.sh ids ledger/invariants axdomain.contracts
+#
+# One module at a time, one worker (MUTATION_WORKERS to change it), then a per-module table.
+# Surviving mutants: `.venv/bin/mutmut results` and `.venv/bin/mutmut show NAME` (run from
+# the repository root, while mutants/ from the last run is still there).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/bootstrap.sh dev,mutation
+bin="$root/.venv/bin"
+workers="${MUTATION_WORKERS:-1}"
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-dev}"
+
+to_module() {  # ids | ledger/invariants | axdomain.ledger.invariants | src/axdomain/x.py
+  local name="${1#src/}"
+  name="${name%.py}"
+  name="${name//\//.}"
+  name="${name#axdomain.}"
+  echo "axdomain.${name}"
+}
+
+modules=()
+if [ "$#" -eq 0 ]; then
+  while IFS= read -r path; do
+    modules+=("$(to_module "$path")")
+  done < <(cd src && find axdomain -name '*.py' | sort)
+else
+  for name in "$@"; do modules+=("$(to_module "$name")"); done
+fi
+
+# mutmut copies src/ and tests/ into mutants/ only when missing: start clean so a run always
+# judges the current code and tests.
+rm -rf mutants
+mkdir -p mutants/logs
+rows=()
+started=$SECONDS
+for module in "${modules[@]}"; do
+  path="src/${module//.//}.py"
+  if [ ! -f "$path" ]; then
+    echo "no such module: $module ($path)" >&2
+    exit 2
+  fi
+  if ! "$bin/python" scripts/mutation_table.py has-functions "$path"; then
+    echo "== $module: nothing to mutate"
+    continue
+  fi
+  echo "== $module"
+  began=$SECONDS
+  if ! "$bin/mutmut" run --max-children "$workers" "${module}.*" >"mutants/logs/${module}.log" 2>&1; then
+    tail -n 30 "mutants/logs/${module}.log" >&2
+    echo "mutmut failed on $module (log: mutants/logs/${module}.log)" >&2
+    exit 1
+  fi
+  rows+=("${module}=$((SECONDS - began))")
+done
+echo
+"$bin/python" scripts/mutation_table.py table "${rows[@]}"
+echo "wall time: $((SECONDS - started)) s with ${workers} worker(s)"
