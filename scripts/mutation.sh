@@ -37,6 +37,7 @@ fi
 # judges the current code and tests.
 rm -rf mutants
 mkdir -p mutants/logs
+: >mutants/survivors.txt
 rows=()
 started=$SECONDS
 for module in "${modules[@]}"; do
@@ -57,7 +58,9 @@ for module in "${modules[@]}"; do
     exit 1
   fi
   rows+=("${module}=$((SECONDS - began))")
+  "$bin/mutmut" results 2>/dev/null | grep -F "    ${module}.x" >>mutants/survivors.txt || true
 done
 echo
 "$bin/python" scripts/mutation_table.py table "${rows[@]}"
 echo "wall time: $((SECONDS - started)) s with ${workers} worker(s)"
+echo "not killed: $(grep -c . mutants/survivors.txt || true) (mutants/survivors.txt; diff: $bin/mutmut show NAME)"
