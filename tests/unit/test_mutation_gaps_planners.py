@@ -498,3 +498,148 @@ def test_require_transfer_ids_unique_accepts_empty_and_single() -> None:
     assert require_transfer_ids_unique([]) is None
     single = plan_deposit(account=BUYER, amount_micro_usd=1, timestamp_ns=1, transfer_ids=_ids())
     assert require_transfer_ids_unique(single) is None
+
+
+# ------------------------------------------------- every planner guard: field, value, text
+
+
+def _funding(**overrides: object) -> list[Transfer]:
+    fields: dict[str, object] = {
+        "contract": PERP,
+        "positions": {BUYER.account_id: 1},
+        "mark_price_micro_usd": 1,
+        "funding_rate_ppb": 1,
+        "timestamp_ns": 1,
+        "transfer_ids": _ids(),
+    }
+    fields.update(overrides)
+    return plan_funding(**fields)  # type: ignore[arg-type]
+
+
+def _settle(**overrides: object) -> list[Transfer]:
+    fields: dict[str, object] = {
+        "contract": DATED,
+        "settlement_price_micro_usd": 1,
+        "positions": {BUYER.account_id: Position(1, 1), SELLER.account_id: Position(-1, -1)},
+        "timestamp_ns": 1,
+        "transfer_ids": _ids(),
+    }
+    fields.update(overrides)
+    return plan_settlement(**fields)  # type: ignore[arg-type]
+
+
+def _fill_with(**overrides: object) -> list[Transfer]:
+    fields: dict[str, object] = {
+        "buy": _side(BUYER),
+        "sell": _side(SELLER),
+        "qty_lots": 1,
+        "price_micro_usd": 1,
+        "timestamp_ns": 1,
+        "transfer_ids": _ids(),
+    }
+    fields.update(overrides)
+    return plan_fill(**fields)  # type: ignore[arg-type]
+
+
+SHORT_HUGE = Position(-1, -(1 << 128))
+BUYER_ID, SELLER_ID = str(BUYER.account_id), str(SELLER.account_id)
+PLANNER_ERRORS: list[tuple[str, object, str, object, str]] = [
+    ("fill_qty", lambda: _fill_with(qty_lots=0), "qty_lots", 0,
+     "must be in [1, 18446744073709551615]"),
+    ("fill_price", lambda: _fill_with(price_micro_usd=0), "price_micro_usd", 0,
+     "must be in [1, 18446744073709551615]"),
+    ("fill_contract_type", lambda: _fill_with(buy=FillSide(BUYER, 1001, Position(), True)),  # type: ignore[arg-type]
+     "contract", 1001, "must be a ContractId"),
+    ("fill_usd", lambda: _fill_with(buy=FillSide(BUYER, ContractId.usd(), Position(), True)),
+     "contract", 1, "USD is not a tradable contract"),
+    ("fill_sell_contract", lambda: _fill_with(sell=FillSide(SELLER, DATED, Position(), False)),
+     "sell.contract", DATED.value, f"must equal buy.contract {PERP.value}"),
+    ("fill_self", lambda: _fill_with(sell=_side(BUYER)), "sell.account_id", BUYER_ID,
+     "same as buyer"),
+    ("fill_buy_system", lambda: _fill_with(buy=_side(system_accounts()[1])), "buy.account",
+     SYSTEM_ACCOUNTS.AX_FEES, "must be a customer account"),
+    ("fill_buy_frozen", lambda: _fill_with(buy=_side(attrs.evolve(BUYER, is_frozen=True))),
+     "buy.account.is_frozen", True, "a frozen account cannot fill"),
+    ("fill_basis_overflow", lambda: _fill_with(buy=FillSide(BUYER, PERP, SHORT_HUGE, True)),
+     "basis_change_micro_usd", 1 << 128, "does not fit a u128 transfer amount"),
+    ("deposit_system", lambda: plan_deposit(account=system_accounts()[0], amount_micro_usd=1,
+     timestamp_ns=1, transfer_ids=_ids()), "account", SYSTEM_ACCOUNTS.AX_PNL,
+     "must be a customer account"),
+    ("withdrawal_amount", lambda: plan_withdrawal(account=BUYER, amount_micro_usd=0,
+     timestamp_ns=1, transfer_ids=_ids()), "amount_micro_usd", 0,
+     "must be in [1, 340282366920938463463374607431768211455]"),
+    ("funding_dated", lambda: _funding(contract=DATED), "contract", DATED.value,
+     "funding applies to perpetuals only"),
+    ("funding_usd", lambda: _funding(contract=ContractId.usd()), "contract", 1,
+     "USD is not a tradable contract"),
+    ("funding_mark", lambda: _funding(mark_price_micro_usd=0), "mark_price_micro_usd", 0,
+     "must be in [1, 18446744073709551615]"),
+    ("funding_rate", lambda: _funding(funding_rate_ppb=10**9 + 1), "funding_rate_ppb", 10**9 + 1,
+     "must be in [-1000000000, 1000000000]"),
+    ("funding_system", lambda: _funding(positions={SYSTEM_ACCOUNTS.AX_FEES: 1}), "positions",
+     str(SYSTEM_ACCOUNTS.AX_FEES), "system accounts pay no funding"),
+    ("funding_qty", lambda: _funding(positions={BUYER.account_id: 1 << 64}),
+     f"positions[{BUYER_ID}]", 1 << 64,
+     "must be in [-18446744073709551615, 18446744073709551615]"),
+    ("settle_perp", lambda: _settle(contract=PERP), "contract", PERP.value,
+     "a perpetual has no expiry settlement"),
+    ("settle_price", lambda: _settle(settlement_price_micro_usd=0), "settlement_price_micro_usd",
+     0, "must be in [1, 18446744073709551615]"),
+    ("settle_system", lambda: _settle(positions={SYSTEM_ACCOUNTS.AX_PNL: Position(1, 1)}),
+     "positions", str(SYSTEM_ACCOUNTS.AX_PNL), "only customer positions settle"),
+    ("settle_disagree", lambda: _settle(positions={BUYER.account_id: Position(1, -1)}),
+     f"positions[{BUYER_ID}]", Position(1, -1), "qty and basis disagree"),
+    ("settle_flat_qty", lambda: _settle(positions={BUYER.account_id: Position(0, 3)}),
+     f"positions[{BUYER_ID}]", Position(0, 3), "qty and basis disagree"),
+    ("settle_pnl_overflow", lambda: _settle(positions={BUYER.account_id: Position(1, 1 << 129),
+     SELLER.account_id: Position(-1, -1)}), "realized_pnl_micro_usd", 1 - (1 << 129),
+     "does not fit a u128 transfer amount"),
+    ("settle_not_all", lambda: _settle(positions={BUYER.account_id: Position(2, 2)}),
+     "positions", 2, "net qty must be 0: list every holder"),
+    ("position_accounts_id", lambda: plan_position_accounts(7, PERP), "account_id", 7,  # type: ignore[arg-type]
+     "must be an AccountId"),
+    ("system_usd_customer", lambda: plan_system_usd_accounts([SELLER]), "system_accounts",
+     SELLER_ID, "is a customer"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "field", "value", "problem"),
+    [case[1:] for case in PLANNER_ERRORS],
+    ids=[case[0] for case in PLANNER_ERRORS],
+)
+def test_every_planner_guard_names_field_value_and_problem(
+    call: Callable[[], object], field: str, value: object, problem: str
+) -> None:
+    with pytest.raises(InvalidValue) as error:
+        call()
+    assert (error.value.field, error.value.value, error.value.problem) == (field, value, problem)
+
+
+def test_require_delistable_joins_every_blocker() -> None:
+    fence = delist_fence(
+        DATED,
+        qty_accounts=[_row(derive_tb_account_id(BUYER.account_id, DATED), 1001, 2)],
+        basis_accounts=[_row(derive_tb_basis_account_id(BUYER.account_id, DATED), 1002, 5)],
+        resting_orders=[],
+    )
+    from axdomain.ledger.planners import require_delistable
+
+    with pytest.raises(Conflict) as error:
+        require_delistable(fence)
+    assert (error.value.field, error.value.value) == ("contract", DATED.value)
+    assert error.value.problem == f"qty of {BUYER_ID} is 2; basis of {BUYER_ID} is 5"
+
+
+def test_repeated_transfer_id_problem_text() -> None:
+    batch = plan_fill(
+        buy=_side(BUYER),
+        sell=_side(SELLER),
+        qty_lots=2,
+        price_micro_usd=1_000_000,
+        timestamp_ns=1,
+        transfer_ids=itertools.repeat(5),
+    )
+    with pytest.raises(Conflict) as error:
+        require_transfer_ids_unique(batch)
+    assert error.value.problem == "transfer id used twice in one batch"
