@@ -192,6 +192,7 @@ def _mint(**overrides: object) -> object:
 
 LOW_BITS_ULID = "0000000001" + "0" * 15 + "1"
 ZERO_ULID = "0" * 26
+RESERVED_ULID = AccountId(5).ulid_text()  # a system account's id: never a user
 BAD_TB_ID = (1 << 64) | (1 << 63) | 1001
 
 ERROR_CASES: list[tuple[str, Callable[[], object], type[DomainError], str, object]] = [
@@ -211,6 +212,8 @@ ERROR_CASES: list[tuple[str, Callable[[], object], type[DomainError], str, objec
      "user_id", LOW_BITS_ULID),
     ("user_ulid_zero", lambda: UserId.from_ulid_text(ZERO_ULID), InvalidValue, "user_id",
      ZERO_ULID),
+    ("user_ulid_reserved", lambda: UserId.from_ulid_text(RESERVED_ULID), InvalidValue,
+     "user_id", RESERVED_ULID),
     ("account_ulid_zero", lambda: AccountId.from_ulid_text(ZERO_ULID), InvalidValue,
      "account_id", ZERO_ULID),
     ("product_even", lambda: ProductId(1002), InvalidValue, "product_id", 1002),
@@ -360,6 +363,7 @@ PROBLEMS = {
     "user_ulid_overflow": "overflows 128 bits",
     "user_ulid_low_bits": "ULID low 64 bits must be zero",
     "user_ulid_zero": "id must be >= 0x10000",
+    "user_ulid_reserved": "id must be >= 0x10000",
     "account_ulid_zero": "id must be >= 0x1",
     "product_even": "must be odd (even ids are basis twins)",
     "product_low": "must be in [1001, 4294967293]",
