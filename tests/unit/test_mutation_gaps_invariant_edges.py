@@ -1,0 +1,197 @@
+"""More invariant edges: registry corruption, unregistered accounts, a same-size flip on a
+close-only account, P4's wrong-kind legs on either side, and a position missing its qty row.
+Each corruption is asserted with the complete violation list it must produce."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from axdomain import (
+    SYSTEM_ACCOUNTS,
+    AccountFlagChange,
+    AccountId,
+    AccountKind,
+    InvariantInputs,
+    TransferCode,
+    Violation,
+    check_all_invariants,
+    derive_tb_account_id,
+    derive_tb_basis_account_id,
+    derive_tb_usd_account_id,
+)
+from axdomain.ledger.values import Transfer
+from tests.ledger_support import DATED, PERP, World
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    world = World.build(3)
+    for index in range(3):
+        assert world.deposit(index, 10**12) == []
+    assert world.fill(0, 1, 10, 1_000_000) == []
+    assert world.fill(1, 0, 4, 1_100_000) == []
+    assert world.fill(0, 2, 7, 123_457, DATED) == []
+    return world
+
+
+@pytest.fixture
+def healthy(world: World) -> InvariantInputs:
+    inputs = world.inputs()
+    assert check_all_invariants(inputs) == []
+    return inputs
+
+
+def _cust(world: World, index: int) -> AccountId:
+    return world.customers[index].account_id
+
+
+def _corrupt_registry(
+    inputs: InvariantInputs, account_id: AccountId, **fields: object
+) -> InvariantInputs:
+    accounts = []
+    for account in inputs.accounts:
+        row = account
+        if account.account_id == account_id:
+            row = attrs.evolve(account)
+            for name, value in fields.items():
+                object.__setattr__(row, name, value)
+        accounts.append(row)
+    return attrs.evolve(inputs, accounts=accounts)
+
+
+def test_an_unregistered_account_is_judged_by_no_flags(
+    world: World, healthy: InvariantInputs
+) -> None:
+    # Customer 2 traded but is missing from the registry: U5 names each of its ledger rows,
+    # and U3 does not invent a frozen or close-only state for it.
+    stranger = _cust(world, 2)
+    accounts = [a for a in healthy.accounts if a.account_id != stranger]
+    found = check_all_invariants(attrs.evolve(healthy, accounts=accounts))
+    rows = [a for a in healthy.ledger_accounts if a.id >> 64 == stranger.value]
+    assert found == [Violation("U5", str(stranger), "not a registered account")] * len(rows)
+
+
+def test_u5_customer_kind_in_the_reserved_range(healthy: InvariantInputs) -> None:
+    fees = SYSTEM_ACCOUNTS.AX_FEES
+    broken = _corrupt_registry(
+        healthy, fees, kind=AccountKind.CUSTOMER, ubo_user_id=healthy.accounts[-1].ubo_user_id
+    )
+    found = check_all_invariants(broken)
+    assert Violation("U5", str(fees), "customer without a UBO") in found
+    assert {v.code for v in found} == {"U1", "U5"}
+
+
+def test_u5_system_kind_outside_the_reserved_range(world: World, healthy: InvariantInputs) -> None:
+    account = _cust(world, 1)
+    broken = _corrupt_registry(healthy, account, kind=AccountKind.SYSTEM, ubo_user_id=None)
+    found = check_all_invariants(broken)
+    rows = [a for a in healthy.ledger_accounts if a.id >> 64 == account.value]
+    assert found == [Violation("U5", str(account), "system account with a UBO")] * len(rows)
+
+
+def test_u3_close_only_flip_to_the_same_size_is_allowed() -> None:
+    world = World.build(2)
+    for index in range(2):
+        assert world.deposit(index, 10**12) == []
+    assert world.fill(0, 1, 5, 1_000_000) == []
+    close_only_from = world.now_ns + 1
+    assert world.fill(1, 0, 10, 1_000_000) == []  # customer 0: +5 -> -5
+    account = _cust(world, 0)
+    history = [AccountFlagChange(account, close_only_from, is_frozen=False, is_close_only=True)]
+    inputs = attrs.evolve(world.inputs(), flag_history=history)
+    assert check_all_invariants(inputs) == []
+    assert world.fill(1, 0, 1, 1_000_000) == []  # -5 -> -6 now raises |qty|
+    found = check_all_invariants(attrs.evolve(world.inputs(), flag_history=history))
+    assert [(v.code, v.subject) for v in found] == [("U3", str(account))]
+    assert found[0].detail.endswith("raised |qty| 5->6 on a close-only account")
+
+
+def _replace_first(
+    healthy: InvariantInputs, code: TransferCode, **fields: int
+) -> tuple[InvariantInputs, int]:
+    rows = list(healthy.transfers)
+    index = next(i for i, t in enumerate(rows) if t.code == code)
+    rows[index] = attrs.evolve(rows[index], **fields)
+    return attrs.evolve(healthy, transfers=rows), rows[index].id
+
+
+@pytest.mark.parametrize("leg", ["debit_account_id", "credit_account_id"])
+def test_p4_qty_transfer_with_a_basis_leg_on_either_side(
+    healthy: InvariantInputs, leg: str
+) -> None:
+    first = next(t for t in healthy.transfers if t.code == TransferCode.TRADE_QTY)
+    owner = AccountId(getattr(first, leg) >> 64)
+    broken, transfer_id = _replace_first(
+        healthy, TransferCode.TRADE_QTY, **{leg: derive_tb_basis_account_id(owner, PERP)}
+    )
+    found = check_all_invariants(broken)
+    assert found == [
+        Violation("P4", f"transfer {transfer_id}", "TRADE_QTY between the wrong kind of accounts")
+    ]
+
+
+def test_p4_basis_transfer_between_qty_accounts(healthy: InvariantInputs) -> None:
+    first = next(t for t in healthy.transfers if t.code == TransferCode.TRADE_BASIS)
+    debit = derive_tb_account_id(AccountId(first.debit_account_id >> 64), PERP)
+    credit = derive_tb_account_id(AccountId(first.credit_account_id >> 64), PERP)
+    broken, transfer_id = _replace_first(
+        healthy, TransferCode.TRADE_BASIS, debit_account_id=debit, credit_account_id=credit
+    )
+    assert check_all_invariants(broken) == [
+        Violation("P4", f"transfer {transfer_id}", "TRADE_BASIS between the wrong kind of accounts")
+    ]
+
+
+def test_p4_qty_transfer_between_usd_accounts(world: World, healthy: InvariantInputs) -> None:
+    broken, transfer_id = _replace_first(
+        healthy,
+        TransferCode.TRADE_QTY,
+        debit_account_id=derive_tb_usd_account_id(_cust(world, 1)),
+        credit_account_id=derive_tb_usd_account_id(_cust(world, 0)),
+        ledger=1,
+    )
+    found = check_all_invariants(broken)
+    assert (
+        Violation("P4", f"transfer {transfer_id}", "TRADE_QTY between the wrong kind of accounts")
+        in found
+    )
+    assert {v.code for v in found} == {"P4"}
+
+
+def test_position_with_basis_but_no_qty_row(world: World, healthy: InvariantInputs) -> None:
+    account = _cust(world, 0)
+    qty_id = derive_tb_account_id(account, PERP)
+    qty = next(a.net for a in healthy.ledger_accounts if a.id == qty_id)
+    basis = next(
+        a.net for a in healthy.ledger_accounts if a.id == derive_tb_basis_account_id(account, PERP)
+    )
+    rows = [a for a in healthy.ledger_accounts if a.id != qty_id]
+    found = check_all_invariants(attrs.evolve(healthy, ledger_accounts=rows))
+    assert found == [
+        Violation("G1", str(PERP), f"sum of net qty is {-qty}"),
+        Violation("P1", f"{account}/{PERP}", f"qty 0 but basis {basis}"),
+    ]
+
+
+def test_transfer_legs_outside_the_scan_still_decode(
+    world: World, healthy: InvariantInputs
+) -> None:
+    # A qty transfer whose accounts the scan does not list is decoded from its id, not lost.
+    stranger = AccountId(0x0190_0000_00FF_0000)
+    account = _cust(world, 2)
+    extra = Transfer(
+        id=10**9,
+        debit_account_id=derive_tb_account_id(stranger, DATED),
+        credit_account_id=derive_tb_account_id(account, DATED),
+        amount=20,
+        ledger=DATED.qty_ledger,
+        code=TransferCode.TRADE_QTY,
+        user_data_64=10**6,
+    )
+    history = [AccountFlagChange(account, 10**6, is_frozen=False, is_close_only=True)]
+    inputs = attrs.evolve(healthy, transfers=[*healthy.transfers, extra], flag_history=history)
+    found = [v for v in check_all_invariants(inputs) if v.code == "U3"]
+    assert found == [
+        Violation("U3", str(account), f"fill {extra.id} raised |qty| 7->13 on a close-only account")
+    ]
