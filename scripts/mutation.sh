@@ -6,6 +6,8 @@
 #   bash scripts/mutation.sh ids ledger/invariants axdomain.contracts
 #
 # One module at a time, one worker (MUTATION_WORKERS to change it), then a per-module table.
+# MUTATION_KEEP=1 keeps mutants/ from an earlier run (to add modules to it); by default it is
+# deleted first. Do not edit src/ or tests/ during a run: each module's run copies them anew.
 # Surviving mutants: `.venv/bin/mutmut results` and `.venv/bin/mutmut show NAME` (run from
 # the repository root, while mutants/ from the last run is still there).
 set -euo pipefail
@@ -35,10 +37,13 @@ fi
 
 # mutmut copies src/ and tests/ into mutants/ only when missing: start clean so a run always
 # judges the current code and tests.
-rm -rf mutants
+if [ "${MUTATION_KEEP:-0}" != 1 ]; then
+  rm -rf mutants
+fi
 mkdir -p mutants/logs
-: >mutants/survivors.txt
+touch mutants/survivors.txt
 rows=()
+failed=()
 started=$SECONDS
 for module in "${modules[@]}"; do
   path="src/${module//.//}.py"
@@ -46,7 +51,7 @@ for module in "${modules[@]}"; do
     echo "no such module: $module ($path)" >&2
     exit 2
   fi
-  if ! "$bin/python" scripts/mutation_table.py has-functions "$path"; then
+  if ! "$bin/python" scripts/mutation_table.py has-mutants "$module"; then
     echo "== $module: nothing to mutate"
     continue
   fi
@@ -55,12 +60,19 @@ for module in "${modules[@]}"; do
   if ! "$bin/mutmut" run --max-children "$workers" "${module}.*" >"mutants/logs/${module}.log" 2>&1; then
     tail -n 30 "mutants/logs/${module}.log" >&2
     echo "mutmut failed on $module (log: mutants/logs/${module}.log)" >&2
-    exit 1
+    failed+=("$module")
+    continue
   fi
   rows+=("${module}=$((SECONDS - began))")
-  "$bin/mutmut" results 2>/dev/null | grep -F "    ${module}.x" >>mutants/survivors.txt || true
+  grep -vF "    ${module}.x" mutants/survivors.txt >mutants/survivors.tmp || true
+  "$bin/mutmut" results 2>/dev/null | grep -F "    ${module}.x" >>mutants/survivors.tmp || true
+  mv mutants/survivors.tmp mutants/survivors.txt
 done
 echo
 "$bin/python" scripts/mutation_table.py table "${rows[@]}"
 echo "wall time: $((SECONDS - started)) s with ${workers} worker(s)"
 echo "not killed: $(grep -c . mutants/survivors.txt || true) (mutants/survivors.txt; diff: $bin/mutmut show NAME)"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "mutmut failed on: ${failed[*]}" >&2
+  exit 1
+fi

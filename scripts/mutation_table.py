@@ -1,8 +1,8 @@
 """Per-module table of a mutmut run, read from mutmut's own result files under ``mutants/``.
 
 Used by scripts/mutation.sh; runs with the project's virtual environment (mutmut installed).
-``has-functions PATH`` exits 0 when a module has something mutmut can mutate (a function or
-method); ``table MODULE=SECONDS ...`` prints the table for the dotted module names given.
+``has-mutants MODULE`` exits 0 when mutmut generated (or, before its first run, could
+generate) a mutant in the dotted module; ``table MODULE[=SECONDS] ...`` prints the table.
 """
 
 from __future__ import annotations
@@ -19,14 +19,20 @@ MUTANTS = Path("mutants")
 COLUMNS = ("generated", "killed", "survived", "no tests", "timeout", "other")
 
 
-def has_functions(path: Path) -> bool:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _source(module: str) -> Path:
+    return Path("src", *module.split(".")).with_suffix(".py")
+
+
+def has_mutants(module: str) -> bool:
+    meta = MUTANTS / f"{_source(module)}.meta"
+    if meta.exists():
+        return bool(json.loads(meta.read_text())["exit_code_by_key"])
+    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
     return any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for n in ast.walk(tree))
 
 
 def counts(module: str) -> Counter[str]:
-    relative = Path("src", *module.split(".")).with_suffix(".py")
-    meta = MUTANTS / f"{relative}.meta"
+    meta = MUTANTS / f"{_source(module)}.meta"
     found: Counter[str] = Counter()
     if not meta.exists():
         return found
@@ -64,8 +70,11 @@ def table(arguments: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["has-functions"] and len(argv) == 2:
-        return 0 if has_functions(Path(argv[1])) else 1
+    if argv[:1] == ["has-mutants"] and len(argv) == 2:
+        return 0 if has_mutants(argv[1]) else 1
+    if argv[:1] == ["has-functions"] and len(argv) == 2:  # the earlier spelling, by path
+        path = Path(argv[1]).with_suffix("")
+        return 0 if has_mutants(".".join(path.parts[1:])) else 1
     if argv[:1] == ["table"]:
         table(argv[1:])
         return 0
