@@ -16,7 +16,7 @@ cd "$root"
 bash scripts/bootstrap.sh dev,mutation
 bin="$root/.venv/bin"
 workers="${MUTATION_WORKERS:-1}"
-export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-dev}"
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-mutation}"
 
 to_module() {  # ids | ledger/invariants | axdomain.ledger.invariants | src/axdomain/x.py
   local name="${1#src/}"
