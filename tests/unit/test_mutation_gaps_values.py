@@ -192,6 +192,7 @@ def _mint(**overrides: object) -> object:
 
 LOW_BITS_ULID = "0000000001" + "0" * 15 + "1"
 ZERO_ULID = "0" * 26
+EVEN_LOW = 20240101 << 32 | 1002
 RESERVED_ULID = AccountId(5).ulid_text()  # a system account's id: never a user
 BAD_TB_ID = (1 << 64) | (1 << 63) | 1001
 
@@ -219,6 +220,8 @@ ERROR_CASES: list[tuple[str, Callable[[], object], type[DomainError], str, objec
     ("product_even", lambda: ProductId(1002), InvalidValue, "product_id", 1002),
     ("product_low", lambda: ProductId(999), InvalidValue, "product_id", 999),
     ("contract_date", lambda: ContractDate(20240230), InvalidValue, "contract_date", 20240230),
+    ("contract_date_year", lambda: ContractDate(9991231), InvalidValue, "contract_date", 9991231),
+    ("contract_even_product", lambda: ContractId(EVEN_LOW), InvalidValue, "contract_id", EVEN_LOW),
     ("contract_date_type", lambda: ContractDate("20240101"), InvalidValue, "contract_date",
      "20240101"),  # type: ignore[arg-type]
     ("contract_tag", lambda: ContractId(1 << 63 | 1001), InvalidValue, "contract_id",
@@ -368,6 +371,8 @@ PROBLEMS = {
     "product_even": "must be odd (even ids are basis twins)",
     "product_low": "must be in [1001, 4294967293]",
     "contract_date": "is not a calendar date",
+    "contract_date_year": "must be 0 or YYYYMMDD, year 1000..9999",
+    "contract_even_product": "product_id: must be odd (even ids are basis twins)",
     "contract_date_type": "must be an int",
     "contract_tag": "bit 63 (scheme tag) is reserved, must be 0",
     "contract_usd_dated": "the USD asset has no contract date",
