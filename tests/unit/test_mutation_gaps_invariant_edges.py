@@ -12,7 +12,14 @@ from axdomain import (
     AccountFlagChange,
     AccountId,
     AccountKind,
+    Action,
+    AuditRecord,
+    DenyReason,
     InvariantInputs,
+    Order,
+    Permissions,
+    Side,
+    TimeInForce,
     TransferCode,
     Violation,
     check_all_invariants,
@@ -195,3 +202,41 @@ def test_transfer_legs_outside_the_scan_still_decode(
     assert found == [
         Violation("U3", str(account), f"fill {extra.id} raised |qty| 7->13 on a close-only account")
     ]
+
+
+def test_u4_reduce_only_key_request_is_judged_by_the_reduce_flag(
+    world: World, healthy: InvariantInputs
+) -> None:
+    # A key scoped to reduce/close only, on a trader grant: its reduce-only order is allowed.
+    account = world.customers[0]
+    assert account.ubo_user_id is not None
+    order = Order(
+        order_id=1,
+        account_id=account.account_id,
+        user_id=account.ubo_user_id,
+        client_order_id="c-1",
+        contract=PERP,
+        side=Side.SELL,
+        qty_lots=1,
+        limit_price_micro_usd=1,
+        time_in_force=TimeInForce.GTC,
+        created_at_ns=100,
+        reduce_only=True,
+    )
+    scope = Permissions(can_reduce_or_close=True)
+    record = AuditRecord(
+        request_id="r-1",
+        at_ns=90,
+        actor_user_id=account.ubo_user_id,
+        account_id=account.account_id,
+        action=Action.REDUCE_OR_CLOSE,
+        allowed=True,
+        reason=DenyReason.ALLOWED,
+        grant_permissions=Permissions.TRADER,
+        key_id=7,
+        key_scope=scope,
+    )
+    assert check_all_invariants(attrs.evolve(healthy, orders=[order], audit=[record])) == []
+    trade = attrs.evolve(order, reduce_only=False)
+    found = check_all_invariants(attrs.evolve(healthy, orders=[trade], audit=[record]))
+    assert [v.code for v in found] == ["U4"]
