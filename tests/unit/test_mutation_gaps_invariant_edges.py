@@ -27,7 +27,7 @@ from axdomain import (
     derive_tb_basis_account_id,
     derive_tb_usd_account_id,
 )
-from axdomain.ledger.values import Transfer
+from axdomain.ledger.values import AccountFlags, Transfer
 from tests.ledger_support import DATED, PERP, World
 
 
@@ -240,3 +240,31 @@ def test_u4_reduce_only_key_request_is_judged_by_the_reduce_flag(
     trade = attrs.evolve(order, reduce_only=False)
     found = check_all_invariants(attrs.evolve(healthy, orders=[trade], audit=[record]))
     assert [v.code for v in found] == ["U4"]
+
+
+def test_u1_missing_overdraft_flag_exact(world: World, healthy: InvariantInputs) -> None:
+    victim = derive_tb_usd_account_id(_cust(world, 1))
+    rows = [
+        attrs.evolve(a, flags=AccountFlags.NONE) if a.id == victim else a
+        for a in healthy.ledger_accounts
+    ]
+    assert check_all_invariants(attrs.evolve(healthy, ledger_accounts=rows)) == [
+        Violation("U1", str(_cust(world, 1)), "USD account lacks the overdraft flag")
+    ]
+
+
+def test_u2_details_name_the_numbers_and_the_counts(world: World, healthy: InvariantInputs) -> None:
+    account = _cust(world, 0)
+    mine = [s for s in healthy.sequence_stamps if s.account_id == account]
+    assert [s.sequence_number for s in mine] == list(range(1, len(mine) + 1))
+    gap = [s for s in healthy.sequence_stamps if s != mine[1]]
+    numbers = [s.sequence_number for s in mine if s != mine[1]][:8]
+    assert check_all_invariants(attrs.evolve(healthy, sequence_stamps=gap)) == [
+        Violation("U2", f"{account.value:016x}", f"numbers {numbers} not 1..n")
+    ]
+    other = _cust(world, 2)
+    events = len([s for s in healthy.sequence_stamps if s.account_id == other])
+    missing = [s for s in healthy.sequence_stamps if s.account_id != other]
+    assert check_all_invariants(attrs.evolve(healthy, sequence_stamps=missing)) == [
+        Violation("U2", f"{other.value:016x}", f"0 stamps for {events} ledger events")
+    ]
