@@ -268,3 +268,17 @@ def test_u2_details_name_the_numbers_and_the_counts(world: World, healthy: Invar
     assert check_all_invariants(attrs.evolve(healthy, sequence_stamps=missing)) == [
         Violation("U2", f"{other.value:016x}", f"0 stamps for {events} ledger events")
     ]
+
+
+def test_u2_detail_shows_the_first_eight_numbers() -> None:
+    world = World.build(1)
+    for _ in range(11):
+        assert world.deposit(0, 1) == []
+    inputs = world.inputs()
+    account = _cust(world, 0)
+    mine = [s for s in inputs.sequence_stamps if s.account_id == account]
+    assert len(mine) == 11
+    gap = [s for s in inputs.sequence_stamps if s != mine[1]]
+    assert check_all_invariants(attrs.evolve(inputs, sequence_stamps=gap)) == [
+        Violation("U2", f"{account.value:016x}", "numbers [1, 3, 4, 5, 6, 7, 8, 9] not 1..n")
+    ]
