@@ -21,8 +21,12 @@ from axdomain import (
     DomainError,
     FillSide,
     InvalidValue,
+    Order,
+    OrderStatus,
     Position,
     ProductId,
+    Side,
+    TimeInForce,
     UserId,
     delist_fence,
     derive_tb_account_id,
@@ -643,3 +647,153 @@ def test_repeated_transfer_id_problem_text() -> None:
     with pytest.raises(Conflict) as error:
         require_transfer_ids_unique(batch)
     assert error.value.problem == "transfer id used twice in one batch"
+
+
+# ------------------------------------------------------- whole batches, field by field
+
+
+def test_dated_closing_fill_is_exactly_spec_section_6() -> None:
+    # Buyer (maker, -1 bp rebate) is short 10 at basis -20.0 and buys 4 back at 1.5;
+    # the seller (taker, 7 bp) opens short 4. Worked by hand from SPEC section 6:
+    # buyer released = -20_000_000 * 4 / 10 = -8_000_000, basis change +8_000_000,
+    # pnl -1.5*4 + 8.0 = +2_000_000, fee -600; seller basis change -6_000_000, fee 4_200.
+    buyer = customer(0, maker_bps=-1, taker_bps=5)
+    seller = customer(1, maker_bps=2, taker_bps=7)
+    batch = plan_fill(
+        buy=FillSide(buyer, DATED, Position(-10, -20_000_000), is_maker=True),
+        sell=FillSide(seller, DATED, Position(), is_maker=False),
+        qty_lots=4,
+        price_micro_usd=1_500_000,
+        timestamp_ns=42,
+        transfer_ids=_ids(),
+    )
+    b, s = buyer.account_id, seller.account_id
+    pnl, fees = SYSTEM_ACCOUNTS.AX_PNL, SYSTEM_ACCOUNTS.AX_FEES
+    udata = pack_price_qty(1_500_000, 4)
+    legs = [
+        (derive_tb_account_id(s, DATED), derive_tb_account_id(b, DATED), 4, 1001, 1),
+        (derive_tb_basis_account_id(pnl, DATED), derive_tb_basis_account_id(b, DATED),
+         8_000_000, 1002, 2),
+        (derive_tb_usd_account_id(pnl), derive_tb_usd_account_id(b), 2_000_000, 1, 3),
+        (derive_tb_usd_account_id(fees), derive_tb_usd_account_id(b), 600, 1, 4),
+        (derive_tb_basis_account_id(s, DATED), derive_tb_basis_account_id(pnl, DATED),
+         6_000_000, 1002, 2),
+        (derive_tb_usd_account_id(s), derive_tb_usd_account_id(fees), 4_200, 1, 4),
+    ]  # fmt: skip
+    assert batch == [
+        Transfer(
+            id=100 + index,
+            debit_account_id=debit,
+            credit_account_id=credit,
+            amount=amount,
+            ledger=ledger,
+            code=code,
+            flags=TransferFlags.LINKED if index < len(legs) - 1 else TransferFlags.NONE,
+            user_data_128=udata,
+            user_data_64=42,
+            user_data_32=20260130,
+        )
+        for index, (debit, credit, amount, ledger, code) in enumerate(legs)
+    ]
+
+
+def test_settlement_batch_is_exact_and_sorted_by_account() -> None:
+    buyer, seller = BUYER.account_id, SELLER.account_id
+    batch = plan_settlement(
+        contract=DATED,
+        settlement_price_micro_usd=3,
+        positions={
+            seller: Position(-2, -4),
+            SYSTEM_ACCOUNTS.AX_SETTLEMENT: Position(),
+            buyer: Position(2, 5),
+        },
+        timestamp_ns=9,
+        transfer_ids=_ids(),
+    )
+    pnl, settlement = SYSTEM_ACCOUNTS.AX_PNL, SYSTEM_ACCOUNTS.AX_SETTLEMENT
+    legs = [
+        # buyer (2, 5): qty -2, pnl 3*2 - 5 = 1, basis reset -5
+        (derive_tb_account_id(buyer, DATED), derive_tb_account_id(settlement, DATED), 2, 1001, 8,
+         pack_price_qty(3, 2)),
+        (derive_tb_usd_account_id(pnl), derive_tb_usd_account_id(buyer), 1, 1, 3,
+         pack_price_qty(3, 2)),
+        (derive_tb_basis_account_id(buyer, DATED), derive_tb_basis_account_id(pnl, DATED), 5,
+         1002, 9, pack_price_qty(3, 2)),
+        # seller (-2, -4): qty +2, pnl -6 + 4 = -2, basis reset +4
+        (derive_tb_account_id(settlement, DATED), derive_tb_account_id(seller, DATED), 2, 1001, 8,
+         pack_price_qty(3, 2)),
+        (derive_tb_usd_account_id(seller), derive_tb_usd_account_id(pnl), 2, 1, 3,
+         pack_price_qty(3, 2)),
+        (derive_tb_basis_account_id(pnl, DATED), derive_tb_basis_account_id(seller, DATED), 4,
+         1002, 9, pack_price_qty(3, 2)),
+    ]  # fmt: skip
+    assert batch == [
+        Transfer(
+            id=100 + index,
+            debit_account_id=debit,
+            credit_account_id=credit,
+            amount=amount,
+            ledger=ledger,
+            code=code,
+            flags=TransferFlags.LINKED if index < len(legs) - 1 else TransferFlags.NONE,
+            user_data_128=udata,
+            user_data_64=9,
+            user_data_32=20260130,
+        )
+        for index, (debit, credit, amount, ledger, code, udata) in enumerate(legs)
+    ]
+
+
+def test_funding_legs_follow_account_order_not_insertion_order() -> None:
+    batch = plan_funding(
+        contract=PERP,
+        positions={SELLER.account_id: -2, BUYER.account_id: 2},
+        mark_price_micro_usd=1_000_000,
+        funding_rate_ppb=500_000_000,
+        timestamp_ns=3,
+        transfer_ids=_ids(),
+    )
+    funding = derive_tb_usd_account_id(SYSTEM_ACCOUNTS.AX_FUNDING)
+    assert [
+        (t.debit_account_id, t.credit_account_id, t.amount, t.user_data_128) for t in batch
+    ] == [
+        (
+            derive_tb_usd_account_id(BUYER.account_id),
+            funding,
+            1_000_000,
+            pack_price_qty(1_000_000, 2),
+        ),
+        (
+            funding,
+            derive_tb_usd_account_id(SELLER.account_id),
+            1_000_000,
+            pack_price_qty(1_000_000, 2),
+        ),
+    ]
+    assert {(t.ledger, t.code, t.user_data_32, t.user_data_64) for t in batch} == {(1, 7, 0, 3)}
+
+
+def test_delist_fence_ignores_orders_of_other_contracts_and_finished_ones() -> None:
+    assert BUYER.ubo_user_id is not None
+    order = Order(
+        order_id=9,
+        account_id=BUYER.account_id,
+        user_id=BUYER.ubo_user_id,
+        client_order_id="x",
+        contract=PERP,
+        side=Side.BUY,
+        qty_lots=1,
+        limit_price_micro_usd=1,
+        time_in_force=TimeInForce.GTC,
+        created_at_ns=1,
+    )
+    fence = delist_fence(DATED, qty_accounts=[], basis_accounts=[], resting_orders=[order])
+    assert fence.allowed
+    on_dated = attrs.evolve(order, contract=DATED)
+    assert delist_fence(
+        DATED, qty_accounts=[], basis_accounts=[], resting_orders=[on_dated]
+    ).blockers == ("order 9 rests",)
+    cancelled = attrs.evolve(on_dated, status=OrderStatus.CANCELLED)
+    assert delist_fence(
+        DATED, qty_accounts=[], basis_accounts=[], resting_orders=[cancelled]
+    ).allowed
