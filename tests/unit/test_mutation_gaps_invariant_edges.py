@@ -282,3 +282,23 @@ def test_u2_detail_shows_the_first_eight_numbers() -> None:
     assert check_all_invariants(attrs.evolve(inputs, sequence_stamps=gap)) == [
         Violation("U2", f"{account.value:016x}", "numbers [1, 3, 4, 5, 6, 7, 8, 9] not 1..n")
     ]
+
+
+def test_p2_detail_names_qty_and_basis(world: World, healthy: InvariantInputs) -> None:
+    account = _cust(world, 0)
+    qty_id, basis_id = (
+        derive_tb_account_id(account, PERP),
+        derive_tb_basis_account_id(account, PERP),
+    )
+    qty = next(a.net for a in healthy.ledger_accounts if a.id == qty_id)
+    basis = next(a.net for a in healthy.ledger_accounts if a.id == basis_id)
+    settlement_basis = derive_tb_basis_account_id(SYSTEM_ACCOUNTS.AX_SETTLEMENT, PERP)
+    changes = {
+        basis_id: lambda a: attrs.evolve(a, debits_posted=a.debits_posted + 2 * basis),
+        settlement_basis: lambda a: attrs.evolve(a, credits_posted=a.credits_posted + 2 * basis),
+    }
+    rows = [changes[a.id](a) if a.id in changes else a for a in healthy.ledger_accounts]
+    assert qty > 0 < basis
+    assert check_all_invariants(attrs.evolve(healthy, ledger_accounts=rows)) == [
+        Violation("P2", f"{account}/{PERP}", f"qty {qty} but basis {-basis}")
+    ]
