@@ -797,3 +797,17 @@ def test_delist_fence_ignores_orders_of_other_contracts_and_finished_ones() -> N
     assert delist_fence(
         DATED, qty_accounts=[], basis_accounts=[], resting_orders=[cancelled]
     ).allowed
+
+
+def test_require_transfer_ids_unique_names_a_corrupt_id() -> None:
+    (transfer,) = plan_deposit(
+        account=BUYER, amount_micro_usd=1, timestamp_ns=1, transfer_ids=_ids()
+    )
+    object.__setattr__(transfer, "id", True)  # past the validator, as corrupt input would be
+    with pytest.raises(InvalidValue) as error:
+        require_transfer_ids_unique([transfer])
+    assert (error.value.field, error.value.value, error.value.problem) == (
+        "id",
+        True,
+        "must be an int",
+    )
