@@ -546,6 +546,8 @@ def _fill_with(**overrides: object) -> list[Transfer]:
 
 
 SHORT_HUGE = Position(-1, -(1 << 128))
+WRONG_SIGN = Position(1, -((1 << 128) - 10))
+U64_MAX = (1 << 64) - 1
 BUYER_ID, SELLER_ID = str(BUYER.account_id), str(SELLER.account_id)
 PLANNER_ERRORS: list[tuple[str, object, str, object, str]] = [
     ("fill_qty", lambda: _fill_with(qty_lots=0), "qty_lots", 0,
@@ -566,6 +568,10 @@ PLANNER_ERRORS: list[tuple[str, object, str, object, str]] = [
      "buy.account.is_frozen", True, "a frozen account cannot fill"),
     ("fill_basis_overflow", lambda: _fill_with(buy=FillSide(BUYER, PERP, SHORT_HUGE, True)),
      "basis_change_micro_usd", 1 << 128, "does not fit a u128 transfer amount"),
+    # Only a position whose basis has the wrong sign (P2 broken) can overflow the PnL leg.
+    ("fill_pnl_overflow", lambda: _fill_with(sell=FillSide(SELLER, PERP, WRONG_SIGN, False),
+     qty_lots=2, price_micro_usd=U64_MAX), "realized_pnl_micro_usd",
+     U64_MAX + (1 << 128) - 10, "does not fit a u128 transfer amount"),
     ("deposit_system", lambda: plan_deposit(account=system_accounts()[0], amount_micro_usd=1,
      timestamp_ns=1, transfer_ids=_ids()), "account", SYSTEM_ACCOUNTS.AX_PNL,
      "must be a customer account"),
