@@ -817,3 +817,11 @@ def test_require_transfer_ids_unique_names_a_corrupt_id() -> None:
         True,
         "must be an int",
     )
+
+
+def test_a_leg_of_exactly_u128_max_is_accepted() -> None:
+    u128_max = (1 << 128) - 1
+    batch = _fill_with(buy=FillSide(BUYER, PERP, Position(-1, -u128_max), True), price_micro_usd=1)
+    basis = [t for t in batch if t.code == TransferCode.TRADE_BASIS]
+    assert basis[0].amount == u128_max
+    assert basis[0].credit_account_id == derive_tb_basis_account_id(BUYER.account_id, PERP)
