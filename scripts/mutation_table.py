@@ -72,9 +72,6 @@ def table(arguments: list[str]) -> None:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["has-mutants"] and len(argv) == 2:
         return 0 if has_mutants(argv[1]) else 1
-    if argv[:1] == ["has-functions"] and len(argv) == 2:  # the earlier spelling, by path
-        path = Path(argv[1]).with_suffix("")
-        return 0 if has_mutants(".".join(path.parts[1:])) else 1
     if argv[:1] == ["table"]:
         table(argv[1:])
         return 0
