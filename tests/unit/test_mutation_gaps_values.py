@@ -473,6 +473,7 @@ def test_ulid_codec_defaults_to_the_ulid_field() -> None:
         ulid_to_text(1 << 128, "custom")
     assert error.value.field == "custom"
     assert ulid_to_text((1 << 128) - 1) == "7" + "Z" * 25
+    assert ulid_from_text("7" + "Z" * 25) == (1 << 128) - 1  # the largest value still parses
 
 
 def test_text_length_bound_is_inclusive() -> None:
