@@ -60,6 +60,9 @@ class _Id64:
         number = ulid_from_text(text, cls.FIELD)
         if number & U64_MAX:
             raise InvalidValue(cls.FIELD, text, "ULID low 64 bits must be zero")
+        if number >> 64 < cls.MIN_VALUE:
+            # Report the text the caller gave, not the decoded number it never saw.
+            raise InvalidValue(cls.FIELD, text, f"id must be >= {cls.MIN_VALUE:#x}")
         return cls(number >> 64)
 
     def to_ulid(self) -> int:

@@ -7,13 +7,15 @@ import ast
 import sys
 from pathlib import Path
 
+from tests.source_scan import authored_file
+
 DOMAIN = Path(__file__).resolve().parents[2] / "src" / "axdomain"
 ALLOWED = set(sys.stdlib_module_names) | {"attrs", "axdomain", "__future__"}
 
 
 def imported_roots(path: Path) -> set[str]:
     roots: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(authored_file(path)):
         if isinstance(node, ast.Import):
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

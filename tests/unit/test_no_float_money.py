@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import axdomain
 from axdomain.ledger.position import Position, div_toward_zero, fill_effect
+from tests.source_scan import authored_file
 
 PACKAGE = Path(axdomain.__file__).parent
 MONEY_MODULES = sorted(
@@ -45,7 +46,7 @@ def test_the_scanner_catches_each_pattern() -> None:
 
 @pytest.mark.parametrize("path", MONEY_MODULES, ids=lambda p: p.name)
 def test_money_module_has_no_float(path: Path) -> None:
-    assert _float_uses(ast.parse(path.read_text())) == []
+    assert _float_uses(authored_file(path)) == []
 
 
 def test_the_scan_covers_the_planners_and_invariants() -> None:
