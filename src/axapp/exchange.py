@@ -61,6 +61,7 @@ from axdomain.ledger.planners import (
     plan_usd_account,
     plan_withdrawal,
     require_delistable,
+    require_transfer_ids_unique,
     split_batches,
 )
 from axdomain.ledger.port import CreateTransferResult, LedgerPort, TransferError
@@ -224,6 +225,7 @@ class Exchange:
         retry: it was folded when it first committed (or at start), not again."""
         if not batch:
             return Committed((), ())
+        require_transfer_ids_unique(batch)  # a duplicate id would make a leg vanish as "exists"
         committed: list[Transfer] = []
         chains: list[ProjectedChain] = []
         refusal: LedgerRejected | None = None

@@ -78,12 +78,12 @@ def test_key_scope_never_widens_the_grant() -> None:
     assert authorize(key(Permissions.FULL_ACCESS), ACCOUNT, Action.READ, read_only_grant).allowed
 
 
-def test_key_bound_to_another_account_is_key_scope_without_a_grant() -> None:
+def test_key_bound_to_another_account_reads_as_no_grant() -> None:
     other = ApiKeyPrincipal(KEY_ID, ALICE, AccountId(0x0190_0000_0000_00E0), Permissions.TRADER)
     decision = authorize(other, ACCOUNT, Action.READ, FULL)
     assert (decision.allowed, decision.reason, decision.grant) == (
         False,
-        DenyReason.KEY_SCOPE,
+        DenyReason.NO_GRANT,
         None,
     )
     assert decision.key_scope == Permissions.TRADER
@@ -136,11 +136,10 @@ def test_denial_after_the_grant_lookup_carries_the_grant_into_the_audit_record(
     record = AuditRecord.of(
         request_id="req-1",
         at_ns=123,
-        actor_user_id=ALICE,
+        principal=principal,
         account_id=DESK,
         action=action,
         decision=decision,
-        key_id=key_id,
     )
     assert record == AuditRecord(
         request_id="req-1",
@@ -171,11 +170,10 @@ def test_allowed_key_request_is_audited_with_key_id_scope_and_grant() -> None:
     record = AuditRecord.of(
         request_id="req-2",
         at_ns=5,
-        actor_user_id=ALICE,
+        principal=principal,
         account_id=DESK,
         action=Action.TRADE,
         decision=decision,
-        key_id=principal.key_id,
     )
     assert (record.allowed, record.reason) == (True, DenyReason.ALLOWED)
     assert record.grant_permissions == Permissions.FULL_ACCESS
@@ -187,11 +185,10 @@ def test_denial_before_the_grant_lookup_records_no_grant() -> None:
     record = AuditRecord.of(
         request_id="req-3",
         at_ns=1,
-        actor_user_id=ALICE,
+        principal=UserSession(ALICE),
         account_id=DESK,
         action=Action.READ,
         decision=decision,
-        key_id=None,
     )
     assert (record.reason, record.grant_permissions, record.key_scope) == (
         DenyReason.NO_GRANT,

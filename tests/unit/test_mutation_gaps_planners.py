@@ -741,7 +741,8 @@ def test_settlement_batch_is_exact_and_sorted_by_account() -> None:
             amount=amount,
             ledger=ledger,
             code=code,
-            flags=TransferFlags.LINKED if index < len(legs) - 1 else TransferFlags.NONE,
+            # one linked chain per holder: legs 0-2 and 3-5, each closed by an unlinked leg
+            flags=TransferFlags.NONE if index % 3 == 2 else TransferFlags.LINKED,
             user_data_128=udata,
             user_data_64=9,
             user_data_32=20260130,
