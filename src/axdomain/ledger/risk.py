@@ -104,10 +104,11 @@ class RiskState:
         return self.usd(account_id) - self.reserved(account_id)
 
     def reservations_of(self, account_id: AccountId) -> dict[int, int]:
-        """Open pending withdrawals of one account: transfer id -> amount, by id."""
+        """Open pending withdrawals of one account: transfer id -> amount, oldest first
+        (the live fold and ``resume`` both insert in commit order)."""
         return {
             transfer_id: r.amount_micro_usd
-            for transfer_id, r in sorted(self.reservations.items())
+            for transfer_id, r in self.reservations.items()
             if r.account_id == account_id
         }
 
