@@ -1,9 +1,9 @@
 """Crash test: a real subprocess runs a random workload (deposits, orders and their fills,
 cancels, two-phase withdrawals and their posts and voids, transfers, funding) on SQLite +
-the journaled twin, and on PostgreSQL + the twin, and is SIGKILLed at random points. After every kill the exchange must start, every
-invariant must hold, the projections must equal a ledger replay, the order log must equal the
-book, no acknowledged request may be lost, and re-sending requests with their idempotency
-keys must change nothing.
+the journaled twin, and on PostgreSQL + the twin, and is SIGKILLed at random points. After
+every kill the exchange must start, every invariant must hold, the projections must equal a
+ledger replay, the order log must equal the book, no acknowledged request may be lost, and
+re-sending requests with their idempotency keys must change nothing.
 
 ``AX_CRASH_KILLS`` sets the kills per store (default 20, which keeps the suite inside its time
 budget on two cores; ``bench/bench_crash.py`` runs 100).
