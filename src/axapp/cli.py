@@ -51,7 +51,7 @@ def _rekey_redis(config: Config, out: TextIO, *, dry_run: bool) -> int:
     from axadapters.redis import open_redis
     from axadapters.redis.rekey import rekey_risk_keys
 
-    stores = open_redis(config.redis_url)
+    stores = open_redis(config.redis_url, cluster=config.redis_cluster)
     try:
         cursor = 0
         for _ in range(MAX_REKEY_ROUNDS):
