@@ -4,12 +4,15 @@ three-master Redis Cluster, and the hash-tag rule: one account's keys share one 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from axadapters.redis import RedisStores, open_redis
 from axadapters.redis.stores import RedisRiskSnapshotCache
 from axapp.cli import main
+from axapp.config import Config
+from axapp.runtime import open_runtime
 from axdomain import AccountId
 from axdomain.cache import encode_risk_snapshot
 from tests.contract import test_cache_redis as single
@@ -100,3 +103,28 @@ class TestRekeyCommandOnCluster(ClusterNamespaces):
                 assert cache.get_account(account) == snapshot(account)
         finally:
             client.delete(*untagged, *(f"risk:{{{account}}}" for account in accounts))
+
+
+class TestRuntimeOnCluster(ClusterNamespaces):
+    def test_ax_redis_cluster_opens_the_cluster_client(self, tmp_path: Path) -> None:
+        config = Config.from_env(
+            {
+                "AX_DATA_DIR": str(tmp_path),
+                "AX_REDIS_URL": self.nodes.url,
+                "AX_REDIS_CLUSTER": "1",
+            }
+        )
+        account = AccountId(0x0190_0000_0004_0000)
+        with open_runtime(config) as runtime:
+            runtime.risk_cache.put(snapshot(account), LONG_TTL_MS)
+            assert runtime.risk_cache.get_account(account) == snapshot(account)
+        client = self.redis_client()
+        try:
+            # Written through the cluster client: found on the node that owns its slot.
+            key = f"risk:{{{account}}}"
+            owner = client.get_node_from_key(key)
+            assert client.get_redis_connection(owner).get(key) == encode_risk_snapshot(
+                snapshot(account)
+            )
+        finally:
+            client.delete(f"risk:{{{account}}}")
