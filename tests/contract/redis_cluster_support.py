@@ -44,7 +44,7 @@ class RedisClusterNodes:
         return RedisCluster.from_url(self.url, socket_connect_timeout=2, socket_timeout=10)
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """Ports the kernel just handed out; a cluster node also binds port + 10000 (its bus),
     so both must be free."""
     ports: list[int] = []
@@ -109,7 +109,7 @@ def redis_cluster(folder: Path) -> Iterator[RedisClusterNodes]:
     if server is None or cli is None:
         unavailable_service("Redis Cluster", "redis-server / redis-cli are not installed")
         raise AssertionError("unreachable")  # unavailable_service fails or skips
-    ports = _free_ports(MASTERS)
+    ports = free_ports(MASTERS)
     processes = [
         subprocess.Popen(
             [
