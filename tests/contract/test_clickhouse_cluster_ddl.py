@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from axadapters.clickhouse import ClickHouseAnalyticsStore, open_clickhouse
+from axadapters.clickhouse import ClickHouseAnalyticsStore
 from axadapters.clickhouse.schema import (
     ALL_TABLES,
     LOCAL_SUFFIX,
@@ -20,7 +20,7 @@ from axadapters.clickhouse.schema import (
     native_schema_sql,
 )
 from axdomain.analytics import Rollup
-from tests.contract.clickhouse_support import drop_database, new_database, session_chdb_dsn
+from tests.contract.clickhouse_support import chdb_store
 from tests.contract.suite_analytics import ACCOUNT_A, position
 
 GOLDEN = Path(__file__).parent / "clickhouse_ddl"
@@ -60,11 +60,7 @@ def test_every_account_keyed_table_is_replicated_locally_and_sharded_by_account(
 
 @pytest.fixture
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseAnalyticsStore]:
-    dsn, database = session_chdb_dsn(tmp_path_factory), new_database()
-    store = open_clickhouse(dsn, database)
-    yield store
-    store.close()
-    drop_database(dsn, database)
+    yield from chdb_store(tmp_path_factory)
 
 
 def test_cluster_ddl_parses(store: ClickHouseAnalyticsStore) -> None:
