@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from axadapters.redis import RedisStores, open_redis
+from axadapters.redis import RedisStores, open_redis, rekey_risk_keys
 from axadapters.redis.stores import RedisRiskSnapshotCache
 from axapp.cli import main
 from axapp.config import Config
 from axapp.runtime import open_runtime
-from axdomain import AccountId
+from axdomain import AccountId, InvalidValue
 from axdomain.cache import encode_risk_snapshot
 from tests.contract import test_cache_redis as single
 from tests.contract import test_rekey_redis as rekey
@@ -43,7 +43,38 @@ class TestClusterOpenRedis(ClusterNamespaces, single.TestOpenRedis):
 
 
 class TestClusterRekey(ClusterNamespaces, rekey.TestRekeyRedis):
-    pass
+    def test_a_bounded_run_resumes_across_primaries(self) -> None:
+        client = self.redis_client()
+        namespace = self.namespace()
+        # Untagged keys hash whole (namespace included): add accounts until every primary
+        # holds some, so each must be visited for the run to finish.
+        accounts: list[AccountId] = []
+        owners: set[str] = set()
+        while len(owners) < len(client.get_primaries()) or len(accounts) < 6:
+            account = AccountId(0x0190_0000_0005_0000 + len(accounts))
+            key = f"{namespace}risk:{account}"
+            client.set(key, encode_risk_snapshot(snapshot(account)))
+            owners.add(client.get_node_from_key(key).name)
+            accounts.append(account)
+        cursors = [0]
+        moved = 0
+        while True:
+            report = rekey_risk_keys(client, namespace=namespace, max_keys=1, cursor=cursors[-1])
+            moved += report.rekeyed
+            if report.complete:
+                break
+            cursors.append(report.next_cursor)
+            assert len(cursors) < 1_000
+        assert moved == len(accounts)
+        # The cursor names the primary being scanned: the run went through all three.
+        assert {cursor >> 64 for cursor in cursors} == {0, 1, 2}
+        cache = RedisRiskSnapshotCache(client, namespace)
+        assert all(cache.get_account(a) == snapshot(a) for a in accounts)
+
+    def test_a_cursor_past_the_last_primary_is_refused(self) -> None:
+        with pytest.raises(InvalidValue) as caught:
+            rekey_risk_keys(self.redis_client(), namespace=self.namespace(), cursor=3 << 64)
+        assert (caught.value.field, caught.value.value) == ("cursor", 3 << 64)
 
 
 class TestOneAccountOneSlot(ClusterNamespaces):
