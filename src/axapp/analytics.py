@@ -29,7 +29,7 @@ def analytics_dsn(config: Config) -> str:
 def open_analytics(config: Config, database: str = DEFAULT_DATABASE) -> AnalyticsStore:
     """The configured analytics store, schema migrated. Close it when done: embedded chDB
     holds its folder for the whole process until then."""
-    return open_clickhouse(analytics_dsn(config), database)
+    return open_clickhouse(analytics_dsn(config), database, config.clickhouse_cluster)
 
 
 class LedgerProjection:

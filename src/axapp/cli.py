@@ -44,14 +44,15 @@ def _backfill(config: Config, out: TextIO) -> int:
 
 
 def _rekey_redis(config: Config, out: TextIO, *, dry_run: bool) -> int:
-    """Move ``risk:{user_id}`` snapshots to ``risk:{account_id}``, resumably, TTLs kept."""
+    """Move ``risk:<user_id>`` and untagged ``risk:<account_id>`` snapshots to the hash-tagged
+    ``risk:{<account_id>}``, resumably, TTLs kept; on a cluster, every primary."""
     if config.redis_url is None:
         out.write("AX_REDIS_URL is not set: the embedded cache has no legacy keys\n")
         return 2
     from axadapters.redis import open_redis
     from axadapters.redis.rekey import rekey_risk_keys
 
-    stores = open_redis(config.redis_url)
+    stores = open_redis(config.redis_url, cluster=config.redis_cluster)
     try:
         cursor = 0
         for _ in range(MAX_REKEY_ROUNDS):
@@ -118,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     register_venue_commands(commands)
     commands.add_parser("demo", help="run the end-to-end scenario on embedded defaults")
     commands.add_parser("backfill-permissions", help="grant UBOs FULL_ACCESS on grantless accounts")
-    rekey = commands.add_parser("rekey-redis", help="re-key risk:{user_id} to risk:{account_id}")
+    rekey = commands.add_parser("rekey-redis", help="move risk keys to risk:{<account_id>}")
     rekey.add_argument("--dry-run", action="store_true", help="report only, change nothing")
     repair = commands.add_parser("repair", help="re-project the stores from the ledger")
     repair.add_argument("--check", action="store_true", help="report the drift, change nothing")

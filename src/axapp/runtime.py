@@ -48,7 +48,7 @@ def _open_cache(config: Config, clock: SystemClock) -> tuple[RiskSnapshotCache, 
     if config.redis_url:
         from axadapters.redis import open_redis
 
-        redis_stores = open_redis(config.redis_url)
+        redis_stores = open_redis(config.redis_url, cluster=config.redis_cluster)
         return redis_stores.risk_cache, redis_stores.sessions
     return MemoryRiskSnapshotCache(clock), MemorySessionStore(clock)
 

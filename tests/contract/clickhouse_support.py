@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from axadapters.clickhouse import chdb_dsn, connect
+from axadapters.clickhouse import ClickHouseAnalyticsStore, chdb_dsn, connect, open_clickhouse
 from axadapters.clickhouse.client import Session
 
 SERVER_DSN_VARIABLE = "AX_CLICKHOUSE_DSN"
@@ -43,3 +44,12 @@ def drop_database(dsn: str, database: str) -> None:
 
 def session_chdb_dsn(factory: pytest.TempPathFactory) -> str:
     return chdb_dsn(Path(factory.getbasetemp()) / "chdb")
+
+
+def chdb_store(factory: pytest.TempPathFactory) -> Iterator[ClickHouseAnalyticsStore]:
+    """A migrated store on a fresh database of the session's chDB folder, dropped after."""
+    dsn, database = session_chdb_dsn(factory), new_database()
+    store = open_clickhouse(dsn, database)
+    yield store
+    store.close()
+    drop_database(dsn, database)

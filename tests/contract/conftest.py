@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.contract.redis_cluster_support import RedisClusterNodes, redis_cluster
 from tests.contract.sql_support import (
     PostgresDatabases,
     PostgresServer,
@@ -38,3 +39,9 @@ def postgres_databases(postgres_template: PostgresServer) -> Iterator[PostgresDa
     databases = PostgresDatabases(postgres_template)
     yield databases
     databases.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
+    """Three masters for the whole session: started on first use, stopped at the end."""
+    yield from redis_cluster(tmp_path_factory.mktemp("redis-cluster"))

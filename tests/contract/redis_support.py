@@ -11,6 +11,7 @@ import uuid
 
 import redis
 
+from axadapters.redis import RedisClient
 from tests.conftest import unavailable_service
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -35,8 +36,9 @@ def new_namespace() -> str:
     return f"axtest:{uuid.uuid4().hex[:16]}:"
 
 
-def delete_namespace(client: redis.Redis, namespace: str) -> int:
-    """Delete every key under ``namespace``; returns how many went."""
+def delete_namespace(client: RedisClient, namespace: str) -> int:
+    """Delete every key under ``namespace`` (on a cluster: on every node); returns how many
+    went."""
     assert namespace.startswith("axtest:"), namespace  # never a bare or shared prefix
     deleted = 0
     batch: list[bytes] = []
@@ -53,10 +55,10 @@ def delete_namespace(client: redis.Redis, namespace: str) -> int:
 class RedisNamespaces:
     """Mixin for a contract subclass: each ``namespace()`` call is fresh and cleaned up."""
 
-    _client: redis.Redis | None = None
+    _client: RedisClient | None = None
     _namespaces: list[str]
 
-    def redis_client(self) -> redis.Redis:
+    def redis_client(self) -> RedisClient:
         if self._client is None:
             self._client = connect_or_skip()
         return self._client

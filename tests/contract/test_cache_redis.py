@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from axadapters.redis import RedisRiskSnapshotPublisher, open_redis
+from axadapters.redis import RedisRiskSnapshotPublisher, RedisStores, open_redis
 from axadapters.redis.keys import RedisKeys
 from axadapters.redis.stores import RedisRiskSnapshotCache, RedisSessionStore
 from axdomain import Conflict
@@ -40,7 +40,10 @@ class TestRedisRiskSnapshotCache(RedisNamespaces, RiskSnapshotCacheContract):
         cache.put(snapshot(), LONG_TTL_MS)
         client = self.redis_client()
         keys = sorted(k.decode() for k in client.scan_iter(match=f"{namespace}*"))
-        assert keys == [f"{namespace}risk:{ACCOUNT_A}", f"{namespace}risk:{ACCOUNT_A}:BTC-PERP"]
+        assert keys == [
+            f"{namespace}risk:{{{ACCOUNT_A}}}",
+            f"{namespace}risk:{{{ACCOUNT_A}}}:BTC-PERP",
+        ]
         assert 0 < int(client.pttl(keys[0])) <= LONG_TTL_MS + 1  # rounded up to whole ms
         assert client.get(keys[0]) == encode_risk_snapshot(snapshot())
 
@@ -55,7 +58,7 @@ class TestRedisRiskSnapshotCache(RedisNamespaces, RiskSnapshotCacheContract):
         with pytest.raises(Conflict) as caught:
             cache.get_account(ACCOUNT_A)
         assert caught.value.field == "risk_key"
-        assert caught.value.value == f"{namespace}risk:{ACCOUNT_A}"
+        assert caught.value.value == f"{namespace}risk:{{{ACCOUNT_A}}}"
 
 
 class TestRedisSessionStore(RedisNamespaces, SessionStoreContract):
@@ -98,10 +101,13 @@ class TestRedisRiskSnapshotPubSub(RedisNamespaces, RiskSnapshotPubSubContract):
 
 
 class TestOpenRedis(RedisNamespaces):
+    def open_stores(self, namespace: str) -> RedisStores:
+        return open_redis(redis_url(), namespace)
+
     def test_bundle_shares_one_namespace(self) -> None:
         self.redis_client()  # skips loudly (or fails in CI) when Redis is down
         namespace = self.namespace()
-        stores = open_redis(redis_url(), namespace)
+        stores = self.open_stores(namespace)
         try:
             stores.risk_cache.put(snapshot(), LONG_TTL_MS)
             stores.sessions.create(Session(token(1), ALICE, in_ms(LONG_TTL_MS)))

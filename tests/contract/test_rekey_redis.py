@@ -1,4 +1,9 @@
-"""The risk-key rekey on real Redis: live keys with TTLs, dry run, re-run, crash and resume."""
+"""The risk-key rekey on real Redis: live keys with TTLs, dry run, re-run, crash and resume.
+
+Input shapes: user-keyed legacy values at untagged ``risk:<user_id>`` keys, account-keyed
+values at today's untagged ``risk:<account_id>`` keys, and legacy values already at a tagged
+key; every one ends at ``risk:{<account_id>}``.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ SECOND_ACCOUNT = AccountId(0x0190_0000_0000_00A0)  # USER's non-default account
 OTHER_USER = UserId(0x0190_0000_0000_0002)
 THIRD_USER = UserId(0x0190_0000_0000_0003)
 FRESH_ACCOUNT = AccountId(0x0190_0000_0000_00C0)
+UNTAGGED_ACCOUNT = AccountId(0x0190_0000_0000_00E0)
 TTL_MS = 600_000
 # Time between writing a key and the tool reading its PTTL, plus the tool's own work.
 TTL_TOLERANCE_MS = 5_000
@@ -53,6 +59,8 @@ class Fixture:
     moved_symbol_key: str
     moved_symbol_target: str
     normalized_key: str
+    untagged_key: str
+    untagged_target: str
     correct_key: str
     superseded_key: str
     superseded_target: str
@@ -66,10 +74,14 @@ class TestRekeyRedis(RedisNamespaces):
         client.set(moved_key, legacy_bytes(snap(SECOND_ACCOUNT), USER), px=TTL_MS)
         moved_symbol_key = f"{ns}risk:{USER}:BTC-PERP"
         client.set(moved_symbol_key, legacy_bytes(snap(SECOND_ACCOUNT, "BTC-PERP"), USER))
-        # OTHER_USER's default account has the user's bit pattern: key already right.
+        # OTHER_USER's default account has the user's bit pattern, and its legacy value is
+        # already at the tagged key: only the user_id goes.
         default = OTHER_USER.as_default_account_id()
-        normalized_key = f"{ns}risk:{OTHER_USER}"
+        normalized_key = keys.risk_account(default)
         client.set(normalized_key, legacy_bytes(snap(default), OTHER_USER), px=TTL_MS)
+        # Today's account-keyed value at its untagged key: moves to the tagged key.
+        untagged_key = f"{ns}risk:{UNTAGGED_ACCOUNT}"
+        client.set(untagged_key, encode_risk_snapshot(snap(UNTAGGED_ACCOUNT)), px=TTL_MS)
         correct_key = keys.risk_account(FRESH_ACCOUNT)
         client.set(correct_key, encode_risk_snapshot(snap(FRESH_ACCOUNT)), px=TTL_MS)
         # THIRD_USER's legacy key names an account the new producer already wrote newer risk for.
@@ -92,6 +104,8 @@ class TestRekeyRedis(RedisNamespaces):
             moved_symbol_key=moved_symbol_key,
             moved_symbol_target=keys.risk_symbol(SECOND_ACCOUNT, "BTC-PERP"),
             normalized_key=normalized_key,
+            untagged_key=untagged_key,
+            untagged_target=keys.risk_account(UNTAGGED_ACCOUNT),
             correct_key=correct_key,
             superseded_key=superseded_key,
             superseded_target=superseded_target,
@@ -115,17 +129,17 @@ class TestRekeyRedis(RedisNamespaces):
 
         dry = rekey_risk_keys(client, namespace=keys.namespace, dry_run=True, scan_count=3)
         assert self.dump(client, keys.namespace) == before
-        assert (dry.rekeyed, dry.superseded, dry.normalized) == (2, 1, 1)
+        assert (dry.rekeyed, dry.superseded, dry.normalized) == (3, 1, 1)
         assert (dry.already_correct, dry.skipped_invalid, dry.complete) == (2, 4, True)
 
         report = rekey_risk_keys(client, namespace=keys.namespace, scan_count=3)
         assert report.complete
-        assert report.rekeyed == 2
+        assert report.rekeyed == 3
         assert report.superseded == 1
         assert report.normalized == 1
         assert report.skipped_invalid == 4
         assert report.already_correct == 2  # FRESH_ACCOUNT, and the superseding target
-        assert report.scanned == report.outcomes == 10
+        assert report.scanned == report.outcomes == 11
         assert sorted(report.invalid_keys) == sorted(
             f"{keys.namespace}risk:{suffix}"
             for suffix in ("12345", "e" * 16, "f" * 16 + ":ETH-PERP", "d" * 16)
@@ -140,6 +154,10 @@ class TestRekeyRedis(RedisNamespaces):
             snap(SECOND_ACCOUNT, "BTC-PERP")
         )
         assert client.pttl(fx.moved_symbol_target) == -1  # had no TTL, still has none
+        # Moved from the untagged to the tagged key, TTL carried.
+        assert client.get(fx.untagged_key) is None
+        assert client.get(fx.untagged_target) == encode_risk_snapshot(snap(UNTAGGED_ACCOUNT))
+        assert TTL_MS - TTL_TOLERANCE_MS <= int(client.pttl(fx.untagged_target)) <= TTL_MS
         # Normalized in place, TTL kept.
         default = OTHER_USER.as_default_account_id()
         assert client.get(fx.normalized_key) == encode_risk_snapshot(snap(default))
@@ -159,7 +177,7 @@ class TestRekeyRedis(RedisNamespaces):
         again = rekey_risk_keys(client, namespace=keys.namespace, scan_count=3)
         assert self.dump(client, keys.namespace) == after_first
         assert (again.rekeyed, again.normalized, again.superseded) == (0, 0, 0)
-        assert (again.already_correct, again.skipped_invalid) == (5, 4)
+        assert (again.already_correct, again.skipped_invalid) == (6, 4)
         assert again.complete
 
     def test_crash_between_write_and_delete_is_completed_by_rerun(

@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from axadapters.clickhouse import ClickHouseAnalyticsStore, open_clickhouse
+from axadapters.clickhouse import ClickHouseAnalyticsStore
 from axadapters.memory.analytics import MemoryAnalyticsStore
 from axapp.analytics import (
     LedgerProjection,
@@ -23,7 +23,7 @@ from axdomain.analytics import AnalyticsStorageError, AnalyticsStore, project_le
 from axdomain.ids import AccountId
 from tests.app_support import MICRO
 from tests.app_support import World as AppWorld
-from tests.contract.clickhouse_support import drop_database, new_database, session_chdb_dsn
+from tests.contract.clickhouse_support import chdb_store as fresh_chdb_store
 from tests.ledger_support import DATED, PERP, World
 
 END_NS = 1 << 62
@@ -58,11 +58,7 @@ def accounts_of(world: World) -> list[AccountId]:
 
 @pytest.fixture
 def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseAnalyticsStore]:
-    dsn, database = session_chdb_dsn(tmp_path_factory), new_database()
-    store = open_clickhouse(dsn, database)
-    yield store
-    store.close()
-    drop_database(dsn, database)
+    yield from fresh_chdb_store(tmp_path_factory)
 
 
 def test_projected_records_equal_those_the_exchange_emitted() -> None:

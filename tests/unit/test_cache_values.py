@@ -158,8 +158,9 @@ def test_session_constructor_rejects(args: tuple[object, object, object], field:
 class TestRedisKeys:
     def test_key_shapes(self) -> None:
         keys = RedisKeys()
-        assert keys.risk_account(ACCOUNT) == "risk:01900000000000a0"
-        assert keys.risk_symbol(ACCOUNT, "BTC-PERP") == "risk:01900000000000a0:BTC-PERP"
+        # The account is the Redis Cluster hash tag: all of its keys share one slot.
+        assert keys.risk_account(ACCOUNT) == "risk:{01900000000000a0}"
+        assert keys.risk_symbol(ACCOUNT, "BTC-PERP") == "risk:{01900000000000a0}:BTC-PERP"
         assert keys.session_token(HASH) == f"session:token:{HASH}"
         assert keys.session_user(USER) == "session:user:0190000000000001"
         assert keys.channel() == "risk_snapshot_updated"
@@ -167,7 +168,7 @@ class TestRedisKeys:
 
     def test_namespace_prefixes_keys_and_channel(self) -> None:
         keys = RedisKeys("t1:")
-        assert keys.risk_account(ACCOUNT) == "t1:risk:01900000000000a0"
+        assert keys.risk_account(ACCOUNT) == "t1:risk:{01900000000000a0}"
         assert keys.channel() == "t1:risk_snapshot_updated"
         assert keys.risk_match() == "t1:risk:*"
 
@@ -184,6 +185,13 @@ class TestRedisKeys:
             str(ACCOUNT), "ETH-PERP"
         )
 
+    def test_parse_reads_the_untagged_shape_the_rekey_moves(self) -> None:
+        keys = RedisKeys("t1:")
+        assert keys.parse_risk_key(f"t1:risk:{ACCOUNT}") == RiskKeyParts(str(ACCOUNT), None, False)
+        assert keys.parse_risk_key(f"t1:risk:{ACCOUNT}:ETH-PERP") == RiskKeyParts(
+            str(ACCOUNT), "ETH-PERP", False
+        )
+
     @pytest.mark.parametrize(
         "key",
         [
@@ -193,6 +201,11 @@ class TestRedisKeys:
             "t1:risk:",
             "t1:risk:01900000000000a0:",
             "t1:risk:01900000000000a0:a:b",
+            "t1:risk:{01900000000000a0",
+            "t1:risk:{01900000000000a0}x",
+            "t1:risk:{01900000000000a0}:",
+            "t1:risk:{}",
+            "t1:risk:{{01900000000000a0}}",
         ],
     )
     def test_parse_rejects(self, key: str) -> None:

@@ -5,6 +5,14 @@ One ``TableSpec`` per table names its columns once; the native and the legacy la
 only in the leading ``user_id`` column and in the ORDER BY, which is exactly what the rekey
 playbooks change. Every statement is ``IF NOT EXISTS`` so re-applying a migration after a
 crash part-way through is harmless.
+
+On a ClickHouse cluster (``AX_CLICKHOUSE_CLUSTER``) every account-keyed table becomes a
+``Replicated*MergeTree`` table ``<name>_local`` on every node (``ON CLUSTER``) under a
+``Distributed`` table with the plain name, sharded by ``cityHash64(account_id)``: readers and
+writers keep using the plain names, and one account's rows all live on one shard. The
+rollup views run on each shard's local tables, which hold whole accounts, so every rollup is
+complete where it is stored. The bookkeeping tables are not account-keyed and are tiny: one
+replication group spanning every node keeps a full copy on each.
 """
 
 from __future__ import annotations
@@ -21,6 +29,34 @@ RISK_ROLLUP_1H_TTL_DAYS = 90
 _SECONDS = "toDateTime(intDiv({column}, 1000000000), 'UTC')"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 LEGACY_USER_COLUMN = ("user_id", "UInt64")
+LOCAL_SUFFIX = "_local"
+SHARDING_KEY = "cityHash64(account_id)"
+# ``{shard}``, ``{replica}``, ``{database}`` and ``{table}`` are the server's macros: every
+# replica of one shard shares a path; the bookkeeping path has no shard, so every node joins.
+SHARD_REPLICA_PATH = "/clickhouse/tables/{shard}/{database}/{table}"
+EVERY_NODE_REPLICA_PATH = "/clickhouse/tables/all/{database}/{table}"
+
+
+def on_cluster(cluster: str | None) -> str:
+    return "" if cluster is None else f" ON CLUSTER `{cluster}`"
+
+
+def replicated_engine(engine: str, path: str) -> str:
+    """``ReplacingMergeTree(chains)`` -> ``ReplicatedReplacingMergeTree('<path>',
+    '{replica}', chains)``: the replicated engines take the same arguments after these two."""
+    name, _, arguments = engine.partition("(")
+    extra = f", {arguments.removesuffix(')')}" if arguments else ""
+    return f"Replicated{name}('{path}', '{{replica}}'{extra})"
+
+
+def distributed_sql(database: str, table: str, cluster: str) -> str:
+    """The plain-named table over every shard's ``<table>_local``, same columns."""
+    local = table + LOCAL_SUFFIX
+    return (
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}`{on_cluster(cluster)} "
+        f"AS `{database}`.`{local}` "
+        f"ENGINE = Distributed('{cluster}', '{database}', '{local}', {SHARDING_KEY})"
+    )
 
 
 def identifier(field: str, value: str) -> str:
@@ -55,17 +91,22 @@ class TableSpec:
         table: str | None = None,
         legacy: bool = False,
         order_by: tuple[str, ...] | None = None,
+        cluster: str | None = None,
     ) -> str:
         """``legacy`` adds the ``user_id`` column and, unless ``order_by`` overrides it,
-        the user-leading key."""
+        the user-leading key; ``cluster`` makes it the replicated ``<name>_local`` table
+        created on every node."""
         columns = [*([LEGACY_USER_COLUMN] if legacy else []), *self.columns]
         lines = [f"`{name}` {kind}" for name, kind in columns]
         lines += [f"`{name}` {kind} MATERIALIZED {expr}" for name, kind, expr in self.materialized]
         lines += list(self.indexes)
         order = order_by or (self.legacy_order_by if legacy else self.order_by)
+        name, engine = table or self.name, self.engine
+        if cluster is not None:
+            name, engine = name + LOCAL_SUFFIX, replicated_engine(engine, SHARD_REPLICA_PATH)
         sql = (
-            f"CREATE TABLE IF NOT EXISTS `{database}`.`{table or self.name}` "
-            f"({', '.join(lines)}) ENGINE = {self.engine} "
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{name}`{on_cluster(cluster)} "
+            f"({', '.join(lines)}) ENGINE = {engine} "
             f"PARTITION BY {self.partition_by} ORDER BY ({', '.join(order)})"
         )
         if self.ttl:
@@ -197,12 +238,16 @@ def mv_name(rollup_table: str) -> str:
     return f"{rollup_table}_mv"
 
 
-def create_mv_sql(database: str, rollup_table: str, *, legacy: bool = False) -> str:
-    source = f"`{database}`.`{RISK_SNAPSHOTS.name}`"
+def create_mv_sql(
+    database: str, rollup_table: str, *, legacy: bool = False, cluster: str | None = None
+) -> str:
+    """On a cluster the view reads and writes each shard's local tables."""
+    suffix = "" if cluster is None else LOCAL_SUFFIX
+    source = f"`{database}`.`{RISK_SNAPSHOTS.name}{suffix}`"
     body = rollup_select(source, ROLLUPS[rollup_table], legacy=legacy)
     return (
-        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{mv_name(rollup_table)}` "
-        f"TO `{database}`.`{rollup_table}` AS {body}"
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{mv_name(rollup_table)}`"
+        f"{on_cluster(cluster)} TO `{database}`.`{rollup_table}{suffix}` AS {body}"
     )
 
 
@@ -210,21 +255,30 @@ MIGRATIONS_TABLE = "ax_schema_migrations"
 PROJECTION_TABLE = "ax_projection_state"
 
 
-def bookkeeping_sql(database: str) -> list[str]:
+def _bookkeeping_engine(engine: str, cluster: str | None) -> str:
+    return engine if cluster is None else replicated_engine(engine, EVERY_NODE_REPLICA_PATH)
+
+
+def bookkeeping_sql(database: str, cluster: str | None = None) -> list[str]:
     return [
-        f"CREATE TABLE IF NOT EXISTS `{database}`.`{MIGRATIONS_TABLE}` "
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{MIGRATIONS_TABLE}`{on_cluster(cluster)} "
         "(version UInt32, description String) "
-        "ENGINE = ReplacingMergeTree ORDER BY version",
+        f"ENGINE = {_bookkeeping_engine('ReplacingMergeTree', cluster)} ORDER BY version",
     ]
 
 
-def native_schema_sql(database: str) -> list[str]:
-    """Migration 1: the SPEC §13 tables, the rollups and their views, the projection cursor."""
+def native_schema_sql(database: str, cluster: str | None = None) -> list[str]:
+    """Migration 1: the SPEC §13 tables, the rollups and their views, the projection cursor;
+    on a cluster, each table as replicated local tables under a ``Distributed`` one."""
+    tables = [spec.create_sql(database, cluster=cluster) for spec in ALL_TABLES.values()]
+    if cluster is not None:
+        tables += [distributed_sql(database, name, cluster) for name in ALL_TABLES]
+    projection_engine = _bookkeeping_engine("ReplacingMergeTree(chains)", cluster)
     return [
-        *(spec.create_sql(database) for spec in ALL_TABLES.values()),
-        *(create_mv_sql(database, rollup) for rollup in ROLLUPS),
-        f"CREATE TABLE IF NOT EXISTS `{database}`.`{PROJECTION_TABLE}` "
-        "(name String, chains UInt64) ENGINE = ReplacingMergeTree(chains) ORDER BY name",
+        *tables,
+        *(create_mv_sql(database, rollup, cluster=cluster) for rollup in ROLLUPS),
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{PROJECTION_TABLE}`{on_cluster(cluster)} "
+        f"(name String, chains UInt64) ENGINE = {projection_engine} ORDER BY name",
     ]
 
 

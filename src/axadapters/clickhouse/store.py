@@ -9,6 +9,10 @@ readers during a drain-rekey union the new table with ``*_old``.
 Pruning: every reader's WHERE starts with ``account_id = {account}``; on ``positions`` and
 the ``risk_snapshots`` family that is the leading key column, on ``transactions`` the time
 window is (plus a bloom filter on ``account_id``).
+
+On a cluster (``cluster`` set) the same equality on the sharding key's column is what lets
+``optimize_skip_unused_shards = 1``, which every reader then sets, send a one-account read to
+the one shard holding that account instead of to every shard.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from axadapters.clickhouse.schema import (
     TRANSACTIONS,
     bookkeeping_sql,
     identifier,
+    on_cluster,
 )
 from axdomain.analytics import (
     MAX_READ_ROWS,
@@ -52,12 +57,14 @@ DEFAULT_DATABASE = "ax"
 PROJECTION_NAME = "ledger"
 OLD_SUFFIX = "_old"
 _ROLLUP_TABLES = {Rollup.HOUR: RISK_SNAPSHOTS_1H.name, Rollup.DAY: RISK_SNAPSHOTS_1D.name}
+ONE_SHARD_SETTINGS = " SETTINGS optimize_skip_unused_shards = 1"
 
 
-def migrate(session: Session, database: str) -> list[int]:
-    """Create the database and apply every migration not yet recorded; returns those applied."""
-    session.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-    for statement in bookkeeping_sql(database):
+def migrate(session: Session, database: str, cluster: str | None = None) -> list[int]:
+    """Create the database and apply every migration not yet recorded; returns those applied.
+    With ``cluster``, every statement runs ``ON CLUSTER`` (on every node)."""
+    session.command(f"CREATE DATABASE IF NOT EXISTS `{database}`{on_cluster(cluster)}")
+    for statement in bookkeeping_sql(database, cluster):
         session.command(statement)
     applied = {
         int(row[0])
@@ -67,7 +74,7 @@ def migrate(session: Session, database: str) -> list[int]:
     for version, description, statements in MIGRATIONS:
         if version in applied:
             continue
-        for statement in statements(database):
+        for statement in statements(database, cluster):
             session.command(statement)
         session.insert(
             database, MIGRATIONS_TABLE, ("version", "description"), [(version, description)]
@@ -81,11 +88,14 @@ def schema_version(session: Session, database: str) -> int:
 
 
 class ClickHouseAnalyticsStore:
-    def __init__(self, client: Client, database: str = DEFAULT_DATABASE) -> None:
+    def __init__(
+        self, client: Client, database: str = DEFAULT_DATABASE, cluster: str | None = None
+    ) -> None:
         self.database = identifier("database", database)
+        self.cluster = None if cluster is None else identifier("cluster", cluster)
         self.session = Session(client)
         try:
-            migrate(self.session, self.database)
+            migrate(self.session, self.database, self.cluster)
         except BaseException:
             client.close()
             raise
@@ -95,8 +105,14 @@ class ClickHouseAnalyticsStore:
     def _t(self, table: str) -> str:
         return f"`{self.database}`.`{table}`"
 
+    def read_sql(self, sql: str) -> str:
+        """A one-account reader's statement as sent: bounded, and on a cluster routed to the
+        account's shard."""
+        settings = "" if self.cluster is None else ONE_SHARD_SETTINGS
+        return f"{sql} LIMIT {MAX_READ_ROWS + 1}{settings}"
+
     def _rows(self, sql: str, parameters: dict[str, Any], field: str) -> list[tuple[Any, ...]]:
-        rows = self.session.rows(sql + f" LIMIT {MAX_READ_ROWS + 1}", parameters)
+        rows = self.session.rows(self.read_sql(sql), parameters)
         if len(rows) > MAX_READ_ROWS:
             raise InvalidValue(
                 field, len(rows), f"more than {MAX_READ_ROWS} rows: narrow the window"

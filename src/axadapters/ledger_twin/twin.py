@@ -7,6 +7,11 @@ journal is written before the call returns; if the write fails the batch is take
 in memory and the error raised, so memory never runs ahead of the file.
 
 One writer owns a journal at a time (an advisory file lock); calls are serialized by a lock.
+
+The twin is single-writer by design and does not scale out: one process, one journal, no
+replicas. A second process opening the same journal is refused ("in use by another
+writer"), so several ``ax serve`` instances, or surviving the loss of a machine, need a
+TigerBeetle cluster (``AX_TIGERBEETLE_ADDRESSES``, several replicas) instead.
 """
 
 from __future__ import annotations

@@ -1,14 +1,18 @@
 """Redis adapters: risk-snapshot cache, session store, snapshot pub/sub, and the rekey tool.
 
-``open_redis`` is the one entry point configuration needs (``AX_REDIS_URL``); it bundles the
-three adapters over one client so they share a namespace and a connection pool.
+``open_redis`` is the one entry point configuration needs (``AX_REDIS_URL``, and
+``AX_REDIS_CLUSTER=1`` for a Redis Cluster); it bundles the three adapters over one client so
+they share a namespace and a connection pool. A cluster URL names any one node: the client
+discovers the others from ``CLUSTER SLOTS`` and follows ``MOVED`` redirections.
 """
 
 from __future__ import annotations
 
 import attrs
 import redis
+from redis.cluster import RedisCluster
 
+from axadapters.redis._typed import RedisClient
 from axadapters.redis.keys import RedisKeys, validate_namespace
 from axadapters.redis.pubsub import RedisRiskSnapshotPublisher, RedisRiskSnapshotSubscription
 from axadapters.redis.rekey import RekeyReport, rekey_risk_keys
@@ -21,7 +25,7 @@ CONNECT_TIMEOUT_MS = 2_000
 
 @attrs.frozen
 class RedisStores:
-    client: redis.Redis
+    client: RedisClient
     namespace: str
     risk_cache: RedisRiskSnapshotCache
     sessions: RedisSessionStore
@@ -34,10 +38,16 @@ class RedisStores:
         self.client.close()
 
 
-def open_redis(url: str, namespace: str = "") -> RedisStores:
-    """Connect to ``url`` (``redis://host:port/db``) and check the server answers."""
+def open_redis(url: str, namespace: str = "", *, cluster: bool = False) -> RedisStores:
+    """Connect to ``url`` (``redis://host:port/db``; with ``cluster``, any node of a Redis
+    Cluster) and check the server answers."""
     validate_namespace(namespace)
-    client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_MS / 1000)
+    timeout_s = CONNECT_TIMEOUT_MS / 1000
+    client: RedisClient
+    if cluster:
+        client = RedisCluster.from_url(url, socket_connect_timeout=timeout_s)
+    else:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s)
     client.ping()
     return RedisStores(
         client=client,
@@ -49,6 +59,7 @@ def open_redis(url: str, namespace: str = "") -> RedisStores:
 
 
 __all__ = [
+    "RedisClient",
     "RedisKeys",
     "RedisRiskSnapshotCache",
     "RedisRiskSnapshotPublisher",

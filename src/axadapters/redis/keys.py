@@ -1,9 +1,16 @@
 """Redis key and channel names, in one place so writers, readers and the rekey agree.
 
-Money keys (``risk:*``) are account-keyed; identity keys (``session:*``) stay user-keyed.
+Money keys (``risk:*``) are account-keyed and carry the account as a Redis Cluster hash tag,
+``risk:{<account_id>}`` and ``risk:{<account_id>}:<symbol>``: every key of one account hashes
+to one slot, so the account is the unit the cluster distributes and any operation over one
+account's keys stays on one node. Identity keys (``session:*``) stay user- and token-keyed
+without braces, so each is hashed whole (its own tag); no operation spans two of them
+atomically (see ``stores``). Today's untagged ``risk:<id>`` keys are still parsed: the rekey
+moves them to the tagged shape.
+
 An optional namespace prefixes every key and the channel, so tests and tenants sharing one
-server never see each other's data; it excludes glob characters so a ``SCAN MATCH`` on it
-matches literally.
+server never see each other's data; it excludes glob characters and braces, so a ``SCAN
+MATCH`` on it matches literally and the first ``{`` of a key is always the tag's.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ class RiskKeyParts:
 
     id_text: str
     symbol: str | None
+    tagged: bool = True
 
 
 @attrs.frozen
@@ -42,7 +50,7 @@ class RedisKeys:
     namespace: str = attrs.field(default="", validator=lambda _, __, v: validate_namespace(v))
 
     def risk_account(self, account_id: AccountId) -> str:
-        return f"{self.namespace}{RISK_PREFIX}{account_id}"
+        return f"{self.namespace}{RISK_PREFIX}{{{account_id}}}"
 
     def risk_symbol(self, account_id: AccountId, symbol: str) -> str:
         return f"{self.risk_account(account_id)}:{validate_symbol('symbol', symbol)}"
@@ -66,16 +74,25 @@ class RedisKeys:
         return f"{self.namespace}{RISK_SNAPSHOT_CHANNEL}"
 
     def parse_risk_key(self, key: str) -> RiskKeyParts:
-        """Split ``{ns}risk:{16 hex}[:{symbol}]``; anything else is ``InvalidValue``."""
+        """Split ``<ns>risk:{<16 hex>}[:<symbol>]``, or today's untagged
+        ``<ns>risk:<16 hex>[:<symbol>]``; anything else is ``InvalidValue``."""
         prefix = f"{self.namespace}{RISK_PREFIX}"
         if not key.startswith(prefix):
             raise InvalidValue("key", key, f"does not start with {prefix!r}")
-        id_text, sep, symbol = key[len(prefix) :].partition(":")
+        rest = key[len(prefix) :]
+        tagged = rest.startswith("{")
+        if tagged:
+            id_text, closed, rest = rest[1:].partition("}")
+            if not closed or (rest and not rest.startswith(":")):
+                raise InvalidValue("key", key, "hash tag must be {<16 hex>} then :<symbol>")
+            sep, symbol = rest[:1], rest[1:]
+        else:
+            id_text, sep, symbol = rest.partition(":")
         if _HEX16.fullmatch(id_text) is None:
             raise InvalidValue("key", key, "id part must be 16 lower-case hex digits")
         if not sep:
-            return RiskKeyParts(id_text, None)
+            return RiskKeyParts(id_text, None, tagged)
         try:
-            return RiskKeyParts(id_text, validate_symbol("symbol", symbol))
+            return RiskKeyParts(id_text, validate_symbol("symbol", symbol), tagged)
         except InvalidValue:
             raise InvalidValue("key", key, "symbol part is not a valid symbol") from None

@@ -12,10 +12,7 @@ import time
 from collections.abc import Collection
 from typing import Any, Self, cast
 
-import redis
-import redis.client
-
-from axadapters.redis._typed import open_pubsub
+from axadapters.redis._typed import RedisClient, open_pubsub
 from axadapters.redis.keys import RedisKeys
 from axdomain.cache import (
     RiskSnapshot,
@@ -32,7 +29,7 @@ SUBSCRIBE_CONFIRM_TIMEOUT_MS = 5_000
 
 
 class RedisRiskSnapshotPublisher:
-    def __init__(self, client: redis.Redis, namespace: str = "") -> None:
+    def __init__(self, client: RedisClient, namespace: str = "") -> None:
         self._client = client
         self._channel = RedisKeys(namespace).channel()
 
@@ -54,7 +51,7 @@ class RedisRiskSnapshotSubscription:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         channel: str,
         account_ids: Collection[AccountId] | None,
     ) -> None:

@@ -1,10 +1,12 @@
-"""Move risk snapshots from user-keyed ``risk:{user_id}`` keys to ``risk:{account_id}``.
+"""Move risk snapshots to their account's hash-tagged key ``risk:{<account_id>}[:<symbol>]``.
 
-The target account is read from the snapshot's own ``account_id`` field, never derived from
-the key: in the 1:1 era a user's default account has the user's bit pattern, so the key text
-cannot say whether it names a user or an account, and deriving "the account of this user"
-would be the reverse mapping the design forbids. A key whose value names the key's own id is
-already correct.
+Input is every ``risk:*`` key: today's untagged ``risk:<id>`` keys (user-keyed legacy values
+or account-keyed ones) and tagged keys holding a legacy value. The target account is read
+from the snapshot's own ``account_id`` field, never derived from the key: in the 1:1 era a
+user's default account has the user's bit pattern, so the key text cannot say whether it
+names a user or an account, and deriving "the account of this user" would be the reverse
+mapping the design forbids. A tagged key whose value names the key's own account is already
+correct.
 
 Guarantees: SCAN only (never KEYS); at most ``max_keys`` keys per run, with ``complete``
 saying whether the scan finished; TTLs carried over (``PTTL`` -> ``SET PX``); the old key is
@@ -12,6 +14,14 @@ deleted only after the new value has been written and read back, and only if it 
 the bytes that were moved. A crash between the write and the delete leaves both keys; the
 next run sees the identical target value and finishes the delete. Running it twice changes
 nothing the second time.
+
+On a Redis Cluster the SCAN visits every primary in turn (a cluster SCAN is per node) and
+every read and write goes through the cluster client. The old key and its target hash to
+different slots, so each transaction watches one of them; the target write therefore checks
+the old value just before rather than inside its transaction, and a value rewritten in that
+gap is kept (the delete still compares bytes) and moved by the next run, newest ``as_of_ns``
+winning. The resumable cursor is ``node_index << 64 | node_cursor``; on one server that is
+the plain SCAN cursor. After a cluster topology change, resume from 0 (re-running is safe).
 """
 
 from __future__ import annotations
@@ -20,9 +30,8 @@ from typing import cast
 
 import attrs
 import redis
-import redis.client
 
-from axadapters.redis._typed import watch
+from axadapters.redis._typed import RedisClient, scan_nodes, watch
 from axadapters.redis.keys import RedisKeys
 from axdomain.cache import RiskSnapshot, decode_risk_snapshot, encode_risk_snapshot
 from axdomain.errors import DomainError, InvalidValue
@@ -34,6 +43,8 @@ MAX_REPORTED_INVALID_KEYS = 20
 MAX_ATTEMPTS_PER_KEY = 3
 _PTTL_NO_EXPIRY = -1
 _PTTL_MISSING = -2
+_NODE_CURSOR_BITS = 64
+_NODE_CURSOR_MASK = (1 << _NODE_CURSOR_BITS) - 1
 
 
 @attrs.define
@@ -78,7 +89,7 @@ class _Legacy:
 
 
 def rekey_risk_keys(
-    client: redis.Redis,
+    client: RedisClient,
     *,
     namespace: str = "",
     dry_run: bool = False,
@@ -95,16 +106,24 @@ def rekey_risk_keys(
         raise InvalidValue("scan_count", scan_count, "must be in [1, 10000]")
     if not 1 <= max_keys <= 100_000_000:
         raise InvalidValue("max_keys", max_keys, "must be in [1, 100000000]")
-    if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
-        raise InvalidValue("cursor", cursor, "must be a SCAN cursor (int >= 0)")
+    nodes = scan_nodes(client)
+    if (
+        isinstance(cursor, bool)
+        or not isinstance(cursor, int)
+        or not 0 <= cursor < len(nodes) << _NODE_CURSOR_BITS
+    ):
+        raise InvalidValue(
+            "cursor", cursor, f"must be a rekey cursor (int in [0, {len(nodes)} << 64))"
+        )
     keys = RedisKeys(namespace)
     report = RekeyReport(dry_run=dry_run)
     # Targets written by this run show up later in the same SCAN; they are not input.
     written: set[str] = set()
+    node_index, node_cursor = cursor >> _NODE_CURSOR_BITS, cursor & _NODE_CURSOR_MASK
     while True:
-        cursor, batch = cast(
+        node_cursor, batch = cast(
             tuple[int, list[bytes]],
-            client.scan(cursor=cursor, match=keys.risk_match(), count=scan_count),
+            nodes[node_index].scan(cursor=node_cursor, match=keys.risk_match(), count=scan_count),
         )
         for raw_key in batch:
             key = raw_key.decode()
@@ -113,16 +132,18 @@ def rekey_risk_keys(
             report.scanned += 1
             _rekey_one(client, keys, key, report, written)
         assert report.outcomes == report.scanned, report
-        if cursor == 0:
-            report.complete = True
-            return report
+        if node_cursor == 0:
+            node_index += 1
+            if node_index == len(nodes):
+                report.complete = True
+                return report
         if report.scanned >= max_keys:
-            report.next_cursor = cursor
+            report.next_cursor = node_index << _NODE_CURSOR_BITS | node_cursor
             return report
 
 
 def _rekey_one(
-    client: redis.Redis, keys: RedisKeys, key: str, report: RekeyReport, written: set[str]
+    client: RedisClient, keys: RedisKeys, key: str, report: RekeyReport, written: set[str]
 ) -> None:
     for _ in range(MAX_ATTEMPTS_PER_KEY):
         try:
@@ -144,7 +165,7 @@ class _Invalid(Exception):
 
 
 def _attempt(
-    client: redis.Redis, keys: RedisKeys, key: str, dry_run: bool, written: set[str]
+    client: RedisClient, keys: RedisKeys, key: str, dry_run: bool, written: set[str]
 ) -> str:
     legacy = _read_legacy(client, keys, key)
     if legacy is None:
@@ -168,7 +189,7 @@ def _attempt(
     return outcome
 
 
-def _read_legacy(client: redis.Redis, keys: RedisKeys, key: str) -> _Legacy | None:
+def _read_legacy(client: RedisClient, keys: RedisKeys, key: str) -> _Legacy | None:
     try:
         parts = keys.parse_risk_key(key)
         raw = cast(bytes | None, client.get(key))
@@ -185,7 +206,7 @@ def _read_legacy(client: redis.Redis, keys: RedisKeys, key: str) -> _Legacy | No
     return _Legacy(key, raw, snapshot)
 
 
-def _normalize_in_place(client: redis.Redis, legacy: _Legacy, canonical: bytes) -> None:
+def _normalize_in_place(client: RedisClient, legacy: _Legacy, canonical: bytes) -> None:
     """Drop the legacy ``user_id`` from a value that is already at its account key."""
     with client.pipeline(transaction=True) as pipe:
         watch(pipe, legacy.key)
@@ -197,24 +218,24 @@ def _normalize_in_place(client: redis.Redis, legacy: _Legacy, canonical: bytes) 
 
 
 def _write_target(
-    client: redis.Redis, legacy: _Legacy, target: str, canonical: bytes
+    client: RedisClient, legacy: _Legacy, target: str, canonical: bytes
 ) -> tuple[str, bool]:
     """Write (or find already written) the account-keyed value; never touches the old key.
 
     Returns the outcome and whether this call wrote the target: a target that existed
     before the run is ordinary input to the scan, one written by the run is not.
     """
+    if client.get(legacy.key) != legacy.raw:
+        raise redis.WatchError(legacy.key)
+    pttl_ms = client.pttl(legacy.key)
+    if pttl_ms == _PTTL_MISSING:
+        raise redis.WatchError(legacy.key)
     with client.pipeline(transaction=True) as pipe:
-        watch(pipe, legacy.key, target)
-        if pipe.get(legacy.key) != legacy.raw:
-            raise redis.WatchError(legacy.key)
-        pttl_ms = pipe.pttl(legacy.key)
+        watch(pipe, target)
         existing = cast(bytes | None, pipe.get(target))
         settled = _settled_outcome(existing, legacy.snapshot, canonical)
         if settled is not None:
             return settled, False
-        if pttl_ms == _PTTL_MISSING:
-            raise redis.WatchError(legacy.key)
         pipe.multi()
         if pttl_ms == _PTTL_NO_EXPIRY:
             pipe.set(target, canonical)
@@ -249,7 +270,7 @@ def _is_newer_or_same(existing: bytes, snapshot: RiskSnapshot) -> bool:
     return current.as_of_ns >= snapshot.as_of_ns
 
 
-def _delete_if_unchanged(client: redis.Redis, legacy: _Legacy) -> None:
+def _delete_if_unchanged(client: RedisClient, legacy: _Legacy) -> None:
     """Delete the old key only if it still holds exactly the bytes that were moved."""
     with client.pipeline(transaction=True) as pipe:
         watch(pipe, legacy.key)

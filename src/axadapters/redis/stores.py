@@ -1,8 +1,11 @@
-"""redis-py risk-snapshot cache and session store.
+"""redis-py risk-snapshot cache and session store, on one server or a Redis Cluster.
 
 Expiry is Redis's own (``PX`` / ``PXAT``), so no local clock is consulted and every process
-sharing the server agrees on what is live. redis-py's command methods are typed as "value or
-awaitable"; the narrow ``cast`` calls below state the synchronous client's real result.
+sharing the server agrees on what is live. Every transaction names keys of one slot: a risk
+key is one key, and a session's token key and its user's index live on different slots, so
+they are written one after the other in the order that keeps the index a superset of the
+live sessions. redis-py's command methods are typed as "value or awaitable"; the narrow
+``cast`` calls below state the synchronous client's real result.
 """
 
 from __future__ import annotations
@@ -10,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-import redis
-
-from axadapters.redis._typed import watch
+from axadapters.redis._typed import RedisClient
 from axadapters.redis.keys import RedisKeys
 from axdomain.cache import (
     RiskSnapshot,
@@ -32,7 +33,7 @@ MAX_SESSIONS_PER_USER = 1_000
 
 
 class RedisRiskSnapshotCache:
-    def __init__(self, client: redis.Redis, namespace: str = "") -> None:
+    def __init__(self, client: RedisClient, namespace: str = "") -> None:
         self._client = client
         self._keys = RedisKeys(namespace)
 
@@ -64,14 +65,19 @@ class RedisRiskSnapshotCache:
 
 
 class RedisSessionStore:
-    """Token key ``session:token:{hash}`` plus the per-user set ``session:user:{user_id}``.
+    """Token key ``session:token:<hash>`` plus the per-user set ``session:user:<user_id>``.
 
     Each token key expires on its own (``PXAT``); the user set expires no earlier than its
     last session and is pruned of expired hashes whenever it is listed, so it never lists a
     dead session and never grows without bound.
+
+    The two keys hash to different cluster slots, so no step writes both atomically. The
+    index entry is written first and removed last: a crash in between leaves an index entry
+    without a live session (pruned when listed), never a live session its user cannot list
+    and revoke.
     """
 
-    def __init__(self, client: redis.Redis, namespace: str = "") -> None:
+    def __init__(self, client: RedisClient, namespace: str = "") -> None:
         self._client = client
         self._keys = RedisKeys(namespace)
 
@@ -80,24 +86,18 @@ class RedisSessionStore:
         index_key = self._keys.session_user(session.user_id)
         expires_at_ms = _ceil_ms(session.expires_at_ns)
         with self._client.pipeline(transaction=True) as pipe:
-            try:
-                # WATCH makes "absent, then written with its index entry" one atomic step, so
-                # a hash in use is never added to another user's index.
-                watch(pipe, token_key)
-                if pipe.exists(token_key):
-                    raise Conflict("token_hash", session.token_hash, "session already exists")
-                pipe.multi()
-                pipe.set(token_key, encode_session(session), pxat=expires_at_ms)
-                pipe.sadd(index_key, session.token_hash)
-                # NX sets a fresh set's expiry; GT extends it when this session outlives the
-                # others.
-                pipe.pexpireat(index_key, expires_at_ms, nx=True)
-                pipe.pexpireat(index_key, expires_at_ms, gt=True)
-                pipe.execute()
-            except redis.WatchError:
-                raise Conflict(
-                    "token_hash", session.token_hash, "session created concurrently"
-                ) from None
+            pipe.sadd(index_key, session.token_hash)
+            # NX sets a fresh set's expiry; GT extends it when this session outlives the others.
+            pipe.pexpireat(index_key, expires_at_ms, nx=True)
+            pipe.pexpireat(index_key, expires_at_ms, gt=True)
+            added, _, _ = pipe.execute()
+        # SET NX makes "absent, then written" one atomic step on the token's own slot.
+        if self._client.set(token_key, encode_session(session), pxat=expires_at_ms, nx=True):
+            return
+        if added:
+            # The hash is someone's live session: our entry would only point at it.
+            self._client.srem(index_key, session.token_hash)
+        raise Conflict("token_hash", session.token_hash, "session already exists")
 
     def get(self, token_hash: str) -> Session | None:
         raw = cast(bytes | None, self._client.get(self._keys.session_token(token_hash)))
@@ -112,10 +112,11 @@ class RedisSessionStore:
         hashes = sorted(m.decode() for m in members)
         if not hashes:
             return []
-        raws = cast(
-            list[bytes | None],
-            self._client.mget([self._keys.session_token(h) for h in hashes]),
-        )
+        # One GET per token in one round trip per node (the tokens span slots, so no MGET).
+        with self._client.pipeline(transaction=False) as pipe:
+            for token_hash in hashes:
+                pipe.get(self._keys.session_token(token_hash))
+            raws = cast(list[bytes | None], pipe.execute())
         live: list[Session] = []
         dead: list[str] = []
         for token_hash, raw in zip(hashes, raws, strict=True):
@@ -139,11 +140,9 @@ class RedisSessionStore:
         if raw is None:
             return False
         session = decode_session(raw)
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.delete(token_key)
-            pipe.srem(self._keys.session_user(session.user_id), token_hash)
-            deleted, _ = pipe.execute()
-        return bool(deleted)
+        deleted = bool(self._client.delete(token_key))
+        self._client.srem(self._keys.session_user(session.user_id), token_hash)
+        return deleted
 
 
 def _ceil_ms(at_ns: int) -> int:

@@ -90,7 +90,10 @@ class TigerBeetleLedger:
         addresses: str,
         batch_events_max: int = TIGERBEETLE_BATCH_EVENTS_MAX,
     ) -> TigerBeetleLedger:
-        """``addresses``: the replicas, comma separated (``AX_TIGERBEETLE_ADDRESSES``)."""
+        """``addresses``: every replica of the cluster, comma separated ``ip:port`` (what
+        ``AX_TIGERBEETLE_ADDRESSES`` is checked and normalized to). The client talks to the
+        primary and fails over between these replicas itself; a lost replica is its concern,
+        not this adapter's."""
         client = call_client(
             "connect", 0, lambda: tb.ClientSync(cluster_id=cluster_id, replica_addresses=addresses)
         )
