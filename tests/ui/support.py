@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from httpx import Response
 from starlette.testclient import TestClient
 
 from axapp.bootstrap import create_operator
@@ -24,17 +25,25 @@ class Console:
     def client(self) -> TestClient:
         return TestClient(self.api, base_url=self.base_url)
 
-    def logged_in(self, token: str) -> TestClient:
-        client = self.client()
+    def login(self, client: TestClient, token: str) -> Response:
+        """The login form, filled in: the answer, not followed."""
         form = client.get("/ui/login")
-        answer = client.post(
+        return client.post(
             "/ui/login", data={"csrf": csrf_of(form.text), "token": token}, follow_redirects=False
         )
+
+    def logged_in(self, token: str) -> TestClient:
+        client = self.client()
+        answer = self.login(client, token)
         assert answer.status_code == 303, answer.text
         return client
 
     def session(self, user_id: object) -> str:
         return self.world.app.operator.issue_session(self.world.ops, user_id)
+
+
+def session_cookie(answer: Response) -> str:
+    return next(c for c in answer.headers.get_list("set-cookie") if c.startswith("ax_console="))
 
 
 def csrf_of(html: str) -> str:

@@ -155,7 +155,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     configured = os.environ.get("UI_ARTIFACTS_DIR")
     folder = Path(configured) if configured else tmp_path_factory.mktemp("ui-screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"console screenshots: {folder}")  # noqa: T201 (where to find the artifacts)
+    print(f"console screenshots: {folder}")
     return folder
 
 

@@ -8,7 +8,7 @@ import pytest
 from axdomain import Permissions
 from axdomain.orders import Side
 from tests.app_support import MICRO, PERP, World
-from tests.ui.support import Console, csrf_of
+from tests.ui.support import Console, csrf_of, session_cookie
 
 PRICE = 1_000 * MICRO
 
@@ -38,15 +38,10 @@ def order_form(account: str, csrf: str | None, **over: str) -> dict[str, str]:
 def test_login_cookie_is_httponly_strict_and_scoped_to_the_console(console: Console) -> None:
     user, _, _ = console.world.user("alice")
     client = console.client()
-    nonce = csrf_of(client.get("/ui/login").text)
-    answer = client.post(
-        "/ui/login",
-        data={"csrf": nonce, "token": console.session(user.user_id)},
-        follow_redirects=False,
-    )
+    answer = console.login(client, console.session(user.user_id))
     assert answer.status_code == 303
     assert answer.headers["location"] == "/ui/trader"
-    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("ax_console="))
+    cookie = session_cookie(answer)
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     assert "Path=/ui" in cookie
@@ -59,15 +54,8 @@ def test_login_cookie_is_httponly_strict_and_scoped_to_the_console(console: Cons
 def test_over_https_the_cookie_is_secure() -> None:
     console = Console(World.build(), base_url="https://console.example")
     user, _, _ = console.world.user("alice")
-    client = console.client()
-    nonce = csrf_of(client.get("/ui/login").text)
-    answer = client.post(
-        "/ui/login",
-        data={"csrf": nonce, "token": console.session(user.user_id)},
-        follow_redirects=False,
-    )
-    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("ax_console="))
-    assert "Secure" in cookie
+    answer = console.login(console.client(), console.session(user.user_id))
+    assert "Secure" in session_cookie(answer)
 
 
 def test_login_without_the_double_submit_pair_is_refused(console: Console) -> None:
@@ -120,7 +108,7 @@ def test_a_form_with_an_unknown_field_is_refused_by_name(console: Console) -> No
 def test_a_page_shows_only_the_account_it_names(console: Console) -> None:
     world = console.world
     alice, alice_account, alice_s = world.user("alice", 10_000 * MICRO)
-    bob, bob_account, bob_s = world.user("bob", 20_000 * MICRO)
+    _, bob_account, bob_s = world.user("bob", 20_000 * MICRO)
     world.place(alice_s, Side.BUY, 3, PRICE)
     world.place(bob_s, Side.SELL, 3, PRICE)
     client = console.logged_in(console.session(alice.user_id))
@@ -145,7 +133,7 @@ def test_selector_lists_whoami_accounts_and_read_only_has_no_order_form(
     console: Console,
 ) -> None:
     world = console.world
-    alice, alice_account, alice_s = world.user("alice", 10_000 * MICRO)
+    _, alice_account, alice_s = world.user("alice", 10_000 * MICRO)
     carol, _, _ = world.user("carol")
     world.app.membership.grant(
         alice_s, alice_account.account_id, carol.user_id, Permissions.READ_ONLY

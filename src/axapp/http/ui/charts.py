@@ -37,7 +37,8 @@ def bar_chart(
 def _columns(data: list[tuple[str, int]], peak: int) -> list[str]:
     step = WIDTH // max(len(data), 1)
     parts = [
-        f'<line class="axis" x1="0" y1="{BAR_AREA_HEIGHT}" x2="{WIDTH}" y2="{BAR_AREA_HEIGHT}"/>'
+        f'<line class="axis" x1="0" y1="{BAR_AREA_HEIGHT}" x2="{WIDTH}" y2="{BAR_AREA_HEIGHT}"/>',
+        f'<text class="tick" x="4" y="12">peak {peak}</text>',
     ]
     for i, (label, n) in enumerate(data):
         h = n * (BAR_AREA_HEIGHT - 4) // peak

@@ -37,7 +37,24 @@ def flags(permissions: object) -> str:
     return ", ".join(listed) if isinstance(listed, list | tuple) and listed else "none"
 
 
+EXPLAINED = {
+    "account_frozen": "the account is frozen: no orders and no transfers",
+    "close_only": "the account is close-only: only orders that reduce a position",
+    "not_permitted": "your permissions do not cover this",
+    "key_scope": "this API key's scope does not cover this",
+    "account_not_found": "no such account among yours",
+    "insufficient_funds": "not enough free cash or margin",
+    "csrf": "the form is stale or came from elsewhere: reload the page and retry",
+}
+
+
+def explain(code: object) -> str:
+    """A sentence for a person next to the API's error code (empty when none is needed)."""
+    return EXPLAINED.get(str(code), "")
+
+
 FILTERS: dict[str, Callable[[Any], str]] = {
+    "explain": explain,
     "usd": usd,
     "ns_time": ns_time,
     "hex16": hex16,
