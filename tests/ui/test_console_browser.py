@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.conftest import in_ci
 
@@ -39,8 +40,6 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @attrs.define
@@ -144,7 +143,7 @@ def browser(server: Server) -> Iterator[Any]:
             pytest.fail(f"{message}; CI=true makes the browser tests mandatory")
         pytest.skip(f"SKIPPING BROWSER TESTS: {message}")
     args = [*CHROMIUM_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
-    with playwright_api.sync_playwright() as driver:
+    with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=executable, args=args)
         yield launched
         launched.close()
