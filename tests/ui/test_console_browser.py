@@ -158,13 +158,32 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def login(browser: Any, server: Server, token: str, viewport: dict[str, int] = DESKTOP) -> Any:
-    page = browser.new_context(viewport=viewport, base_url=server.base).new_page()
-    page.goto("/ui/login")
-    page.get_by_label("Credential").fill(token)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
-    return page
+@attrs.define
+class Browsing:
+    """Logged-in pages of one test; their contexts (and so their account streams, which
+    share the server's one worker) close when the test ends."""
+
+    browser: Any
+    server: Server
+    contexts: list[Any] = attrs.Factory(list)
+
+    def login(self, token: str, viewport: dict[str, int] = DESKTOP) -> Any:
+        context = self.browser.new_context(viewport=viewport, base_url=self.server.base)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.goto("/ui/login")
+        page.get_by_label("Credential").fill(token)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        return page
+
+
+@pytest.fixture
+def browsing(browser: Any, server: Server) -> Iterator[Browsing]:
+    done = Browsing(browser, server)
+    yield done
+    for context in done.contexts:
+        context.close()
 
 
 def position_symbols(page: Any) -> list[str]:
@@ -174,7 +193,7 @@ def position_symbols(page: Any) -> list[str]:
 
 
 def test_switching_accounts_shows_only_that_accounts_positions(
-    browser: Any, server: Server, shots: Path
+    browsing: Browsing, server: Server, shots: Path
 ) -> None:
     _, alice_default, alice = server.user("alice", 50_000 * MICRO)
     alice_desk = server.account(alice, "alice-desk", 50_000 * MICRO)
@@ -183,7 +202,7 @@ def test_switching_accounts_shows_only_that_accounts_positions(
     server.order(alice, alice_default, H100, "buy", 2)
     server.order(bob, bob_account, A100, "sell", 5)
     server.order(alice, alice_desk, A100, "buy", 5)
-    page = login(browser, server, alice)
+    page = browsing.login(alice)
     assert page.url.endswith(f"/ui/trader?account_id={alice_default}")
     selector = page.get_by_role("combobox", name="Account")
     assert selector.is_visible()
@@ -217,7 +236,7 @@ def test_switching_accounts_shows_only_that_accounts_positions(
     server.order(bob, bob_account, A100, "sell", 1)
     page.wait_for_selector("#open-orders", state="detached", timeout=10_000)
     assert "Updated" in page.locator("#live-status").inner_text()
-    phone = login(browser, server, alice, PHONE)
+    phone = browsing.login(alice, PHONE)
     phone.goto(f"/ui/trader?account_id={alice_desk}")
     assert phone.get_by_role("button", name="Place order").is_visible()
     phone.screenshot(path=str(shots / "trader-phone.png"), full_page=True)
@@ -230,11 +249,13 @@ def test_switching_accounts_shows_only_that_accounts_positions(
     assert wide == []
 
 
-def test_read_only_grant_shows_no_order_form(browser: Any, server: Server, shots: Path) -> None:
+def test_read_only_grant_shows_no_order_form(
+    browsing: Browsing, server: Server, shots: Path
+) -> None:
     _, owner_account, owner = server.user("olga", 10_000 * MICRO)
     carol_id, _, carol = server.user("carol")
     server.grant(owner, owner_account, carol_id, ["list", "read"])
-    page = login(browser, server, carol)
+    page = browsing.login(carol)
     page.get_by_role("combobox", name="Account").select_option(owner_account)
     page.wait_for_url(f"**/ui/trader?account_id={owner_account}")
     assert page.locator("#order-form").count() == 0
@@ -243,20 +264,22 @@ def test_read_only_grant_shows_no_order_form(browser: Any, server: Server, shots
     page.screenshot(path=str(shots / "trader-read-only.png"), full_page=True)
 
 
-def test_user_with_only_the_default_account_sees_no_selector(browser: Any, server: Server) -> None:
+def test_user_with_only_the_default_account_sees_no_selector(
+    browsing: Browsing, server: Server
+) -> None:
     _, account, dave = server.user("dave", 1_000 * MICRO)
-    page = login(browser, server, dave)
+    page = browsing.login(dave)
     assert page.url.endswith(f"?account_id={account}")
     assert page.get_by_role("combobox", name="Account").count() == 0
     assert page.locator("#account-name").inner_text() == "Account: dave-default"
 
 
 def test_operator_freezes_an_account_and_the_trader_is_refused(
-    browser: Any, server: Server, shots: Path
+    browsing: Browsing, server: Server, shots: Path
 ) -> None:
     _, _, erin = server.user("erin", 10_000 * MICRO)
     erin_desk = server.account(erin, "erin-desk", 10_000 * MICRO)
-    ops = login(browser, server, server.ops)
+    ops = browsing.login(server.ops)
     assert ops.url.endswith("/ui/admin")
     ops.get_by_label("Find a user (part of the username, or the 16-hex user id)").fill("erin")
     ops.get_by_role("button", name="Find").click()
@@ -278,7 +301,7 @@ def test_operator_freezes_an_account_and_the_trader_is_refused(
     ).is_visible()
     ops.screenshot(path=str(shots / "health.png"), full_page=True)
 
-    page = login(browser, server, erin)
+    page = browsing.login(erin)
     page.goto(f"/ui/trader?account_id={erin_desk}")
     banner = page.get_by_role("alert")
     assert "frozen" in banner.inner_text()
