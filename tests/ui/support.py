@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from fastapi import FastAPI
 from httpx import Response
 from starlette.testclient import TestClient
 
@@ -18,7 +19,8 @@ CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 class Console:
     def __init__(self, world: World, base_url: str = "http://127.0.0.1") -> None:
         self.world = world
-        self.api = create_app(world.app)
+        self.api = _shared_api()
+        self.api.state.shell.app = world.app
         self.base_url = base_url
         self.ops_token = create_operator(world.app.stores, "console-ops", PEPPER)
 
@@ -40,6 +42,17 @@ class Console:
 
     def session(self, user_id: object) -> str:
         return self.world.app.operator.issue_session(self.world.ops, user_id)
+
+
+_API: list[FastAPI] = []
+
+
+def _shared_api() -> FastAPI:
+    """One app for the run (building the routes once keeps the tests fast); each test puts
+    its own world behind it, which the pages read at call time."""
+    if not _API:
+        _API.append(create_app(World.build().app))
+    return _API[0]
 
 
 def session_cookie(answer: Response) -> str:

@@ -216,3 +216,73 @@ def test_health_page_lists_the_twelve_codes_and_draws_two_charts(console: Consol
     assert "All twelve invariants hold." in page.text
     assert page.text.count('role="img"') == 2
     assert f"{PERP}: 2" in page.text
+
+
+def test_an_api_key_lands_on_its_own_account_with_its_scope(console: Console) -> None:
+    world = console.world
+    alice, _, alice_s = world.user("alice", 10_000 * MICRO)
+    desk = world.app.identity.create_account(alice_s, "alice-desk")
+    world.deposit(desk.account_id, 1_000 * MICRO)
+    _, token = world.mint(alice_s, desk.account_id, Permissions.READ_ONLY)
+    client = console.logged_in(token)
+    first = client.get("/ui/trader", follow_redirects=False)
+    assert first.headers["location"] == f"/ui/trader?account_id={desk.account_id}"
+    page = client.get(first.headers["location"])
+    assert page.status_code == 200
+    assert 'id="account-select"' not in page.text  # a key sees its one account
+    assert 'id="order-form"' not in page.text
+    assert "1,000.000000" in page.text
+    other = client.get(f"/ui/trader?account_id={alice.user_id.as_default_account_id()}")
+    assert other.status_code == 404
+
+
+def test_cancel_from_the_page_and_the_close_only_banner(console: Console) -> None:
+    world = console.world
+    user, account, session = world.user("alice", 10_000 * MICRO)
+    world.place(session, Side.BUY, 1, PRICE, client_order_id="resting")
+    client = console.logged_in(console.session(user.user_id))
+    page = client.get(f"/ui/trader?account_id={account.account_id}")
+    order_id = page.text.split('name="order_id" value="')[1].split('"')[0]
+    cancelled = client.post(
+        "/ui/trader/cancel",
+        data={
+            "csrf": csrf_of(page.text),
+            "account_id": str(account.account_id),
+            "order_id": order_id,
+        },
+    )
+    assert cancelled.status_code == 200
+    assert 'id="cancelled"' in cancelled.text
+    assert 'id="open-orders"' not in cancelled.text
+    again = client.post(
+        "/ui/trader/cancel",
+        data={
+            "csrf": csrf_of(page.text),
+            "account_id": str(account.account_id),
+            "order_id": order_id,
+        },
+    )
+    assert again.status_code == 409
+    world.app.operator.set_flags(world.ops, account.account_id, is_frozen=False, is_close_only=True)
+    panel = client.get(f"/ui/trader/panel?account_id={account.account_id}")
+    assert 'id="banner-close-only"' in panel.text
+    assert 'id="banner-frozen"' not in panel.text
+    refused = client.post(
+        "/ui/trader/orders", data=order_form(str(account.account_id), csrf_of(page.text))
+    )
+    assert refused.status_code == 403
+    assert "close_only" in refused.text
+
+
+def test_the_page_stream_refuses_another_account(console: Console) -> None:
+    world = console.world
+    user, _, _ = world.user("alice")
+    _, bob_account, _ = world.user("bob")
+    client = console.logged_in(console.session(user.user_id))
+    answer = client.get(f"/ui/trader/stream?account_id={bob_account.account_id}")
+    assert answer.status_code == 404
+    assert answer.text == "account_not_found"
+    assert (
+        console.client().get(f"/ui/trader/stream?account_id={bob_account.account_id}").status_code
+        == 401
+    )

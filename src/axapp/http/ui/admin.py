@@ -51,7 +51,7 @@ def operator(console: Console, request: Request) -> Principal:
 
 
 def account_page(console: Console, request: Request, account_text: str, at: str | None) -> Any:
-    app = console.shell.app
+    app = console.app
     ops = operator(console, request)
     account = require_account("account_id", account_text)
     facts = app.directory.account_facts(ops, account)
@@ -83,8 +83,6 @@ def account_page(console: Console, request: Request, account_text: str, at: str 
 
 
 def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
-    app = console.shell.app
-
     async def show(
         request: Request, name: str, work: Any, status: int = 200, **extra: Any
     ) -> Response:
@@ -97,7 +95,7 @@ def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
     async def admin(request: Request, q: str | None = None) -> Response:
         def work() -> list[User] | None:
             ops = operator(console, request)
-            return None if not q else app.directory.find_users(ops, q)
+            return None if not q else console.app.directory.find_users(ops, q)
 
         return await show(request, "admin.html", work, query=q or "")
 
@@ -105,7 +103,7 @@ def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
     async def user(request: Request, user_id: str) -> Response:
         def work() -> UserAccounts:
             ops = operator(console, request)
-            return app.directory.user_accounts(ops, parse_user("user_id", user_id))
+            return console.app.directory.user_accounts(ops, parse_user("user_id", user_id))
 
         return await show(request, "admin_user.html", work)
 
@@ -129,8 +127,8 @@ def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
             if change not in FLAG_CHANGES:
                 raise InvalidValue("change", change, f"must be one of {sorted(FLAG_CHANGES)}")
             frozen, close_only = FLAG_CHANGES[change]
-            current = app.directory.account_facts(ops, account).account
-            app.operator.set_flags(
+            current = console.app.directory.account_facts(ops, account).account
+            console.app.operator.set_flags(
                 ops,
                 account,
                 is_frozen=current.is_frozen if frozen is None else frozen,
@@ -145,8 +143,8 @@ def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
     async def health(request: Request) -> Response:
         def work() -> dict[str, Any]:
             ops = operator(console, request)
-            report = app.operator.invariants(ops)
-            series = app.directory.health_series(ops)
+            report = console.app.operator.invariants(ops)
+            series = console.app.directory.health_series(ops)
             minutes = [
                 (f"{(series.first_minute_ns // NS_PER_MINUTE + i) % 60:02d}", n)
                 for i, n in enumerate(series.events_per_minute)

@@ -36,6 +36,7 @@ from axdomain.membership import Principal
 
 if TYPE_CHECKING:
     from axapp.http.app import Shell
+    from axapp.use_cases import Application
 
 T = TypeVar("T")
 COOKIE = "ax_console"
@@ -140,6 +141,11 @@ class Console:
 
     def __init__(self, shell: Shell) -> None:
         self.shell = shell
+
+    @property
+    def app(self) -> Application:
+        """Read at call time, never captured: the shell's application is what serves."""
+        return self.shell.app
 
     @property
     def pepper(self) -> bytes:

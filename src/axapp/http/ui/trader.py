@@ -75,8 +75,8 @@ def customer(principal: Principal) -> Principal:
 
 
 def load_panel(console: Console, principal: Principal, account: AccountId) -> Panel:
-    reads = console.shell.app.reads
-    who = console.shell.app.identity.whoami(principal)
+    reads = console.app.reads
+    who = console.app.identity.whoami(principal)
     permissions = next((p for a, p in who.accounts if a.account_id == account), Permissions.NONE)
     return Panel(
         account_id=str(account),
@@ -102,7 +102,7 @@ def chosen_account(principal: Principal, who: WhoAmI) -> AccountId:
 
 
 def trader_view(console: Console, request: Request, account_text: str | None) -> TraderView | str:
-    app = console.shell.app
+    app = console.app
     principal = customer(console.principal(request))
     who = app.identity.whoami(principal)
     if account_text is None:
@@ -126,8 +126,6 @@ def trader_view(console: Console, request: Request, account_text: str | None) ->
 
 
 def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
-    app = console.shell.app
-
     async def page(
         request: Request, account_text: str | None, status: int = 200, **extra: Any
     ) -> Response:
@@ -161,7 +159,7 @@ def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
 
         def work() -> dict[str, Any]:
             principal = customer(console.principal(request))
-            placed = app.orders.place(
+            placed = console.app.orders.place(
                 principal,
                 account_id=require_account("account_id", form.get("account_id", "")),
                 symbol=form.get("symbol", ""),
@@ -193,11 +191,10 @@ def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
             principal = customer(console.principal(request))
             text = form.get("order_id", "")
             order_id = parse_id64("order_id", text) if _is_hex16(text) else text
-            return app.orders.cancel(
-                principal,
-                order_id=order_id,
-                account_id=require_account("account_id", form.get("account_id", "")),
-            ).as_dict()
+            require_account("account_id", form.get("account_id", ""))
+            # The order id alone selects the order (the use case decides on its account);
+            # the form's account is the page to show afterwards.
+            return console.app.orders.cancel(principal, order_id=order_id).as_dict()
 
         outcome = await console.run(work)
         if isinstance(outcome, Refusal):
@@ -222,7 +219,7 @@ def add_routes(router: APIRouter, console: Console, pages: Pages) -> None:
         def opening() -> AccountWatch:
             principal = customer(console.principal(request))
             account = require_account("account_id", account_id)
-            app.reads.balances(principal, account)
+            console.app.reads.balances(principal, account)
             return AccountWatch(account)
 
         watch = await console.run(opening)
