@@ -13,9 +13,11 @@ document.addEventListener("DOMContentLoaded", function () {
   function refresh() {
     pending = null;
     fetch(panel.dataset.panel, { credentials: "same-origin" }).then(function (answer) {
+      if (answer.redirected) { window.location.reload(); return null; }  // logged out
       if (!answer.ok) { throw new Error("status " + answer.status); }
       return answer.text();
     }).then(function (html) {
+      if (html === null) { return; }
       panel.innerHTML = html;
       status.textContent = "Updated " + new Date().toLocaleTimeString();
     }).catch(function () { status.textContent = "Live update failed; reload the page."; });
