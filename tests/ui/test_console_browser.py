@@ -102,7 +102,7 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("console-data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AX_")}
     env["AX_DATA_DIR"] = str(data)
@@ -133,18 +133,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Any]:
-    """Depends on the server so that it closes first: no page keeps a stream open while
-    the server stops."""
+def chromium() -> str:
+    """Debian's browser, checked before a server starts for nothing."""
     executable = shutil.which("chromium")
     if executable is None:
         message = "Debian's chromium is not installed (apt-get install -y chromium)"
         if in_ci():
             pytest.fail(f"{message}; CI=true makes the browser tests mandatory")
         pytest.skip(f"SKIPPING BROWSER TESTS: {message}")
+    return executable
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str, server: Server) -> Iterator[Any]:
+    """Depends on the server so that it closes first: no page keeps a stream open while
+    the server stops."""
     args = [*CHROMIUM_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
     with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=executable, args=args)
+        launched = driver.chromium.launch(executable_path=chromium, args=args)
         yield launched
         launched.close()
 
@@ -167,11 +173,15 @@ class Browsing:
     server: Server
     contexts: list[Any] = attrs.Factory(list)
 
-    def login(self, token: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    def login(
+        self, token: str, viewport: dict[str, int] = DESKTOP, shot: Path | None = None
+    ) -> Any:
         context = self.browser.new_context(viewport=viewport, base_url=self.server.base)
         self.contexts.append(context)
         page = context.new_page()
         page.goto("/ui/login")
+        if shot is not None:
+            page.screenshot(path=str(shot))
         page.get_by_label("Credential").fill(token)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_load_state()
@@ -265,13 +275,14 @@ def test_read_only_grant_shows_no_order_form(
 
 
 def test_user_with_only_the_default_account_sees_no_selector(
-    browsing: Browsing, server: Server
+    browsing: Browsing, server: Server, shots: Path
 ) -> None:
     _, account, dave = server.user("dave", 1_000 * MICRO)
-    page = browsing.login(dave)
+    page = browsing.login(dave, shot=shots / "login.png")
     assert page.url.endswith(f"?account_id={account}")
     assert page.get_by_role("combobox", name="Account").count() == 0
     assert page.locator("#account-name").inner_text() == "Account: dave-default"
+    page.screenshot(path=str(shots / "trader-single-account.png"), full_page=True)
 
 
 def test_operator_freezes_an_account_and_the_trader_is_refused(
