@@ -4,6 +4,7 @@ that a page shows the one account it names and nothing of another."""
 from __future__ import annotations
 
 import pytest
+from starlette.testclient import TestClient
 
 from axdomain import Permissions
 from axdomain.orders import Side
@@ -33,6 +34,12 @@ def order_form(account: str, csrf: str | None, **over: str) -> dict[str, str]:
         form["csrf"] = csrf
     form.update(over)
     return form
+
+
+def order_refused(client: TestClient, account: str, page_html: str, code: str) -> None:
+    answer = client.post("/ui/trader/orders", data=order_form(account, csrf_of(page_html)))
+    assert answer.status_code == 403
+    assert code in answer.text
 
 
 def test_login_cookie_is_httponly_strict_and_scoped_to_the_console(console: Console) -> None:
@@ -146,11 +153,7 @@ def test_selector_lists_whoami_accounts_and_read_only_has_no_order_form(
     assert 'id="order-form"' not in page.text
     assert 'id="no-trade"' in page.text
     assert "Cancel" not in page.text
-    refused = client.post(
-        "/ui/trader/orders", data=order_form(str(alice_account.account_id), csrf_of(page.text))
-    )
-    assert refused.status_code == 403
-    assert "not_permitted" in refused.text
+    order_refused(client, str(alice_account.account_id), page.text, "not_permitted")
 
 
 def test_customer_on_operator_pages_and_anonymous_visitors(console: Console) -> None:
@@ -243,35 +246,18 @@ def test_cancel_from_the_page_and_the_close_only_banner(console: Console) -> Non
     client = console.logged_in(console.session(user.user_id))
     page = client.get(f"/ui/trader?account_id={account.account_id}")
     order_id = page.text.split('name="order_id" value="')[1].split('"')[0]
-    cancelled = client.post(
-        "/ui/trader/cancel",
-        data={
-            "csrf": csrf_of(page.text),
-            "account_id": str(account.account_id),
-            "order_id": order_id,
-        },
-    )
+    form = {"csrf": csrf_of(page.text), "account_id": str(account.account_id), "order_id": order_id}
+    cancelled = client.post("/ui/trader/cancel", data=form)
     assert cancelled.status_code == 200
     assert 'id="cancelled"' in cancelled.text
     assert 'id="open-orders"' not in cancelled.text
-    again = client.post(
-        "/ui/trader/cancel",
-        data={
-            "csrf": csrf_of(page.text),
-            "account_id": str(account.account_id),
-            "order_id": order_id,
-        },
-    )
+    again = client.post("/ui/trader/cancel", data=form)
     assert again.status_code == 409
     world.app.operator.set_flags(world.ops, account.account_id, is_frozen=False, is_close_only=True)
     panel = client.get(f"/ui/trader/panel?account_id={account.account_id}")
     assert 'id="banner-close-only"' in panel.text
     assert 'id="banner-frozen"' not in panel.text
-    refused = client.post(
-        "/ui/trader/orders", data=order_form(str(account.account_id), csrf_of(page.text))
-    )
-    assert refused.status_code == 403
-    assert "close_only" in refused.text
+    order_refused(client, str(account.account_id), page.text, "close_only")
 
 
 def test_the_page_stream_refuses_another_account(console: Console) -> None:
