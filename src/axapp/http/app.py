@@ -227,6 +227,9 @@ def create_app(
     api.include_router(_admin_routes(shell))
     api.include_router(_user_routes(shell))
     add_stream_route(api, shell, stream_poll_ms)
+    from axapp.http.ui import add_console  # the pages reuse this module's parsers
+
+    add_console(api, shell)
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

@@ -7,6 +7,7 @@ from axapp.exchange import Exchange
 from axapp.gateway import Gateway
 from axapp.stores import Stores
 from axapp.use_cases.base import Context
+from axapp.use_cases.directory import DirectoryUseCases
 from axapp.use_cases.identity import IdentityUseCases, LimitUseCases
 from axapp.use_cases.membership import MembershipUseCases
 from axapp.use_cases.money import MoneyUseCases
@@ -34,6 +35,7 @@ class Application:
         self.money = MoneyUseCases(context)
         self.reads = ReadUseCases(context)
         self.operator = OperatorUseCases(context, sessions.create)
+        self.directory = DirectoryUseCases(context)
 
 
 __all__ = ["Application"]
