@@ -8,7 +8,11 @@ connection, no assertions:
 
 * one account's page of orders (``WHERE account_id = :a AND seq > 0 ORDER BY seq LIMIT 50``);
 * one order by ``(account_id, order_id)``;
-* the floor: a primary-key ``SELECT`` of one row of the plain table.
+* the floor: a primary-key ``SELECT`` of one row of the plain table;
+
+and for each, the server's own median planning and execution time (``EXPLAIN ANALYZE``).
+
+The variants are interleaved request by request, so machine noise hits them alike.
 
 Usage: python bench/bench_partitions.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
        [--rows 1000000] [--accounts 10000] [--requests 5000]
@@ -24,7 +28,7 @@ import uuid
 from collections.abc import Callable
 
 import sqlalchemy
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from axadapters.sql import open_sql_stores
 
@@ -32,6 +36,7 @@ DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FIRST_ACCOUNT = 0x0190_0000_0000_0000
 NS_PER_US = 1_000
 PAGE = 50
+TABLES = ("orders", "orders_plain")
 
 PLAIN_LAYOUT = (
     "CREATE TABLE orders_plain (LIKE orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
@@ -63,23 +68,89 @@ def account_hex(n: int) -> str:
     return f"{FIRST_ACCOUNT + n:016x}"
 
 
-def timed(
-    connection: Connection, requests: int, sql: str, params: Callable[[int], dict[str, str | int]]
-) -> list[int]:
-    statement = text(sql)
-    samples = []
+Params = Callable[[int], dict[str, str | int]]
+
+
+def interleaved(
+    requests: int, variants: list[tuple[str, Connection, str, Params]]
+) -> dict[str, list[int]]:
+    """Request n of every variant runs back to back (order rotating), so a noisy neighbour
+    on the machine slows all variants alike instead of whichever ran during it."""
+    samples: dict[str, list[int]] = {label: [] for label, *_ in variants}
+    statements = [
+        (label, connection, text(sql), params) for label, connection, sql, params in variants
+    ]
     for n in range(requests):
-        bound = params(n)
-        started = time.perf_counter_ns()
-        rows = connection.execute(statement, bound).all()
-        samples.append(time.perf_counter_ns() - started)
-        assert rows, (sql, bound)  # a read that found nothing measures nothing
+        shift = n % len(statements)
+        for label, connection, statement, params in statements[shift:] + statements[:shift]:
+            bound = params(n)
+            started = time.perf_counter_ns()
+            rows = connection.execute(statement, bound).all()
+            samples[label].append(time.perf_counter_ns() - started)
+            assert rows, (label, bound)  # a read that found nothing measures nothing
     return samples
+
+
+def server_times_us(
+    connection: Connection, sql: str, params: Params, runs: int
+) -> tuple[float, float]:
+    """Median planning and execution time as the server reports them: what the partitioned
+    layout changes, without the client and the network around it."""
+    statement = text(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+    planning, execution = [], []
+    for n in range(runs):
+        plan = connection.execute(statement, params(n)).scalar_one()[0]
+        planning.append(plan["Planning Time"] * 1_000)
+        execution.append(plan["Execution Time"] * 1_000)
+    return statistics.median(planning), statistics.median(execution)
 
 
 def percentiles_us(samples_ns: list[int]) -> tuple[float, float]:
     cuts = statistics.quantiles(samples_ns, n=100, method="inclusive")
     return cuts[49] / NS_PER_US, cuts[98] / NS_PER_US
+
+
+def load(engine: Engine, rows: int, accounts: int) -> dict[str, float]:
+    """Build the plain twin, load the same rows into both tables; seconds per table."""
+    seconds = {}
+    with engine.begin() as connection:
+        for statement in PLAIN_LAYOUT:
+            connection.execute(text(statement))
+        for table in TABLES:
+            started = time.perf_counter()
+            sql = LOAD.format(table=table, first=FIRST_ACCOUNT, accounts=accounts, rows=rows)
+            connection.execute(text(sql))
+            seconds[table] = time.perf_counter() - started
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+        for table in TABLES:
+            vacuum.execute(text(f"VACUUM ANALYZE {table}"))
+    return seconds
+
+
+def variants(args: argparse.Namespace) -> list[tuple[str, str, Params]]:
+    draw = random.Random(17)
+    accounts = [draw.randrange(args.accounts) for _ in range(args.requests)]
+    seqs = [draw.randrange(1, args.rows + 1) for _ in range(args.requests)]
+
+    def page(n: int) -> dict[str, str | int]:
+        return {"a": account_hex(accounts[n])}
+
+    def point(n: int) -> dict[str, str | int]:
+        seq = seqs[n]
+        return {"a": account_hex(seq % args.accounts), "o": f"{seq:016x}"}
+
+    def floor(n: int) -> dict[str, str | int]:
+        return {"s": seqs[n]}
+
+    partitioned_page, plain_page = (PAGE_QUERY.format(table=t) for t in TABLES)
+    partitioned_point, plain_point = (POINT_QUERY.format(table=t) for t in TABLES)
+    return [
+        ("page, partitioned ", partitioned_page, page),
+        ("page, plain       ", plain_page, page),
+        ("point, partitioned", partitioned_point, point),
+        ("point, plain      ", plain_point, point),
+        ("floor: PK, plain  ", FLOOR_QUERY, floor),
+    ]
 
 
 def main() -> None:
@@ -96,48 +167,21 @@ def main() -> None:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = sqlalchemy.make_url(args.url).set(database=name).render_as_string(hide_password=False)
     stores = open_sql_stores(url)
-    results: dict[str, list[int]] = {}
     try:
-        with stores.engine.begin() as connection:
-            for statement in PLAIN_LAYOUT:
-                connection.execute(text(statement))
-            loads = {}
-            for table in ("orders", "orders_plain"):
-                started = time.perf_counter()
-                sql = LOAD.format(
-                    table=table, first=FIRST_ACCOUNT, accounts=args.accounts, rows=args.rows
-                )
-                connection.execute(text(sql))
-                loads[table] = time.perf_counter() - started
-        with stores.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
-            for table in ("orders", "orders_plain"):
-                vacuum.execute(text(f"VACUUM ANALYZE {table}"))
+        loads = load(stores.engine, args.rows, args.accounts)
+        reads = variants(args)
         with stores.engine.connect() as connection:
             partitions = connection.execute(
                 text("SELECT count(*) FROM pg_inherits WHERE inhparent = 'orders'::regclass")
             ).scalar_one()
             version = connection.execute(text("SHOW server_version")).scalar_one()
-            draw = random.Random(17)
-            accounts = [draw.randrange(args.accounts) for _ in range(args.requests)]
-            seqs = [draw.randrange(1, args.rows + 1) for _ in range(args.requests)]
-
-            def page(n: int) -> dict[str, str | int]:
-                return {"a": account_hex(accounts[n])}
-
-            def point(n: int) -> dict[str, str | int]:
-                seq = seqs[n]
-                return {"a": account_hex(seq % args.accounts), "o": f"{seq:016x}"}
-
-            for table in ("orders", "orders_plain"):  # warm both
-                timed(connection, 500, PAGE_QUERY.format(table=table), page)
-            for label, sql, params in (
-                ("page, partitioned", PAGE_QUERY.format(table="orders"), page),
-                ("page, plain      ", PAGE_QUERY.format(table="orders_plain"), page),
-                ("point, partitioned", POINT_QUERY.format(table="orders"), point),
-                ("point, plain      ", POINT_QUERY.format(table="orders_plain"), point),
-                ("floor: plain PK   ", FLOOR_QUERY, lambda n: {"s": seqs[n]}),
-            ):
-                results[label] = timed(connection, args.requests, sql, params)
+            timed = [(label, connection, sql, params) for label, sql, params in reads]
+            interleaved(min(500, args.requests), timed)  # warm caches and plans
+            results = interleaved(args.requests, timed)
+            server = {
+                label: server_times_us(connection, sql, params, min(500, args.requests))
+                for label, sql, params in reads
+            }
     finally:
         stores.close()
         with admin.connect() as connection:
@@ -151,7 +195,11 @@ def main() -> None:
     print(f"  load: partitioned {loads['orders']:.1f} s, plain {loads['orders_plain']:.1f} s")
     for label, samples in results.items():
         p50, p99 = percentiles_us(samples)
-        print(f"  {label}  p50 {p50:8.1f} us   p99 {p99:8.1f} us")
+        planning, execution = server[label]
+        print(
+            f"  {label}  p50 {p50:8.1f} us   p99 {p99:8.1f} us   "
+            f"server: planning {planning:6.1f} us, execution {execution:6.1f} us (median)"
+        )
     print(f"  (a page is the account's first {PAGE} orders; a point read is one order)")
 
 

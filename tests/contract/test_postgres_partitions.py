@@ -1,7 +1,9 @@
-"""The account-partitioned PostgreSQL layout (migration 0005, docs/scale_postgres.md).
+"""The account-partitioned PostgreSQL layout (``*_partition_by_account`` migration,
+docs/scale_postgres.md).
 
-A populated 0004 database moves to the partitioned layout and back without losing a row,
-and every single-account query the adapters issue is planned on exactly one partition.
+A populated database at the previous revision moves to the partitioned layout and back
+without losing a row, and every single-account query the adapters issue is planned on
+exactly one partition.
 The contract suites run on the same layout: their template database is migrated to head.
 """
 
@@ -31,7 +33,6 @@ from axdomain.permissions import Action
 from tests.contract.sql_support import PostgresDatabases
 from tests.contract.suite_orders import ACCOUNT_A, ACCOUNT_B, order
 
-PLAIN_REVISION = "0004"
 ROWS_PER_TABLE = 24
 PARTITIONS = 4
 MIGRATION = Path(schema.__file__).parent / "migrations" / "versions"
@@ -121,18 +122,20 @@ def _privileges(engine: Engine) -> dict[str, tuple[bool, bool]]:
     )
     with engine.connect() as connection:
         return {
-            name: tuple(connection.execute(query, {"t": name}).one())  # type: ignore[misc]
+            name: (row[0], row[1])
             for name in schema.PARTITIONED_TABLES
+            for row in [connection.execute(query, {"t": name}).one()]
         }
 
 
 @pytest.mark.postgres
-def test_a_populated_0004_database_moves_to_partitions_and_back(
+def test_a_populated_plain_database_moves_to_partitions_and_back(
     postgres_databases: PostgresDatabases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AX_PG_PARTITIONS", str(PARTITIONS))
+    plain_revision = _migration_module().down_revision  # the last plain layout
     engine = postgres_databases.engine(postgres_databases.new_empty_url())
-    upgrade(engine, PLAIN_REVISION)
+    upgrade(engine, plain_revision)
     _populate(engine)
     before, privileges = _contents(engine), _privileges(engine)
     assert all(count == ROWS_PER_TABLE for count, _ in before.values())
@@ -141,13 +144,10 @@ def test_a_populated_0004_database_moves_to_partitions_and_back(
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     layout = _layout(engine)
-    assert {name for name, (kind, _) in layout.items() if kind == "p"} == set(
-        schema.PARTITIONED_TABLES
-    )
-    assert all(layout[name] == ("p", PARTITIONS) for name in schema.PARTITIONED_TABLES)
-    assert {name: plain[name] for name in layout if name not in schema.PARTITIONED_TABLES} == {
-        name: kind for name, kind in layout.items() if name not in schema.PARTITIONED_TABLES
-    }
+    for name, (kind, children) in plain.items():
+        moved = name in schema.PARTITIONED_TABLES
+        assert layout[name] == (("p", PARTITIONS) if moved else (kind, children)), name
+        assert moved or kind == "r", name
     assert _contents(engine) == before
     assert _privileges(engine) == privileges
     # The surrogate keys keep drawing from their old sequences, past every copied row.
@@ -159,8 +159,9 @@ def test_a_populated_0004_database_moves_to_partitions_and_back(
         ).scalar_one()
     assert seq == ROWS_PER_TABLE + 1
 
-    command_downgrade(engine, PLAIN_REVISION)
+    command_downgrade(engine, plain_revision)
     assert _layout(engine) == plain
+    assert all(plain[name] == ("r", 0) for name in schema.PARTITIONED_TABLES)
     after = _contents(engine)
     assert after.pop("orders")[0] == ROWS_PER_TABLE + 1
     assert after == {name: found for name, found in before.items() if name != "orders"}

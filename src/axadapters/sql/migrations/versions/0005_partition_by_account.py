@@ -63,21 +63,22 @@ class Layout:
 
 
 def _seq_layout(
-    table: str, *, plain_index: str | None, unique: tuple[str, str] = ("", "")
+    table: str,
+    plain_index: str,
+    *,
+    both: tuple[str, ...] = (),
+    plain_unique: tuple[str, ...] = (),
+    partitioned_unique: tuple[str, ...] = (),
 ) -> Layout:
     """A table with a surrogate ``seq``: its ``(account_id, seq)`` index becomes the key."""
-    plain_only = [f"CREATE INDEX {plain_index} ON {table} (account_id, seq)"] if plain_index else []
-    partitioned_only = []
-    if unique[0]:
-        plain_only.append(unique[0])
-        partitioned_only.append(unique[1])
     return Layout(
         table,
         f"{table}_pkey",
         ("seq",),
         (PARTITION_KEY, "seq"),
-        plain_only=tuple(plain_only),
-        partitioned_only=tuple(partitioned_only),
+        both=both,
+        plain_only=(f"CREATE INDEX {plain_index} ON {table} (account_id, seq)", *plain_unique),
+        partitioned_only=partitioned_unique,
     )
 
 
@@ -136,33 +137,33 @@ LAYOUTS = (
         ("account_id", "sequence_number"),
         ("account_id", "sequence_number"),
     ),
-    attrs.evolve(
-        _seq_layout(
-            "orders",
-            plain_index="ix_orders_account",
-            unique=(
-                "ALTER TABLE orders ADD CONSTRAINT orders_order_id_key UNIQUE (order_id)",
-                "ALTER TABLE orders ADD CONSTRAINT uq_orders_account_order_id "
-                "UNIQUE (account_id, order_id)",
-            ),
-        ),
+    _seq_layout(
+        "orders",
+        "ix_orders_account",
         both=(
             "CREATE INDEX ix_orders_contract_status ON orders (contract_id, status, seq)",
             "CREATE UNIQUE INDEX uq_orders_account_open_client_order_id "
             "ON orders (account_id, client_order_id) WHERE status = 'open'",
         ),
+        plain_unique=("ALTER TABLE orders ADD CONSTRAINT orders_order_id_key UNIQUE (order_id)",),
+        partitioned_unique=(
+            "ALTER TABLE orders ADD CONSTRAINT uq_orders_account_order_id "
+            "UNIQUE (account_id, order_id)",
+        ),
     ),
     _seq_layout(
         "fills",
-        plain_index="ix_fills_account",
-        unique=(
+        "ix_fills_account",
+        plain_unique=(
             "ALTER TABLE fills ADD CONSTRAINT uq_fills_order_transfer "
             "UNIQUE (order_id, qty_transfer_id)",
+        ),
+        partitioned_unique=(
             "ALTER TABLE fills ADD CONSTRAINT uq_fills_account_order_transfer "
             "UNIQUE (account_id, order_id, qty_transfer_id)",
         ),
     ),
-    _seq_layout("account_flag_changes", plain_index="ix_account_flag_changes_account"),
+    _seq_layout("account_flag_changes", "ix_account_flag_changes_account"),
     Layout(
         "audit_log",
         "audit_log_pkey",
