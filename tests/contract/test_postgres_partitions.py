@@ -24,6 +24,8 @@ from sqlalchemy.types import CHAR
 
 from axadapters.sql import SqlStores, schema
 from axadapters.sql.migrate import current_revision, head_revision, upgrade
+from axadapters.sql.rollout.adopt import structure_drift
+from axadapters.sql.schema import primary_key_columns
 from axdomain import InvalidValue
 from axdomain.account_records import CurrentBalance, DepositAddress, LtvMonitor, MonthlyLossLimit
 from axdomain.audit import AuditRecord
@@ -296,3 +298,11 @@ def test_records_of_one_account_share_one_partition(stores: SqlStores) -> None:
                     .rsplit("_p", 1)[1]
                 )
             assert len(homes) == 1, (account, homes)
+
+
+@pytest.mark.postgres
+def test_primary_keys_and_checks_match_the_schema_module(stores: SqlStores) -> None:
+    """Autogenerate ignores primary keys: the partitioned ones are compared here."""
+    assert structure_drift(stores.engine) == []
+    assert primary_key_columns(schema.orders, "postgresql") == ["account_id", "seq"]
+    assert primary_key_columns(schema.orders, "sqlite") == ["seq"]

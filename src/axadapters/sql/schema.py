@@ -86,6 +86,23 @@ def is_partition(table_name: str | None) -> bool:
     return table_name is not None and _PARTITION_NAME.match(table_name) is not None
 
 
+# Where PostgreSQL's primary key differs from the one declared below (SQLite's): a
+# partitioned table's key must hold account_id, and audit_log's account_id may be NULL.
+_POSTGRES_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "orders": (PARTITION_KEY, "seq"),
+    "fills": (PARTITION_KEY, "seq"),
+    "account_flag_changes": (PARTITION_KEY, "seq"),
+    "audit_log": (),
+}
+
+
+def primary_key_columns(table: Table, dialect_name: str) -> list[str]:
+    """The primary key a database of this dialect migrated to head has on ``table``."""
+    if dialect_name == "postgresql" and table.name in _POSTGRES_PRIMARY_KEYS:
+        return list(_POSTGRES_PRIMARY_KEYS[table.name])
+    return [column.name for column in table.primary_key.columns]
+
+
 def schema_comparison_filter(dialect_name: str) -> Callable[..., bool]:
     """An Alembic ``include_object`` hook: skips partitions (their parent is compared) and the
     objects ``ddl_if`` keeps off this dialect, which Alembic does not know about."""
