@@ -2,9 +2,9 @@
 
 Creates a scratch database, migrates it (``orders`` is hash-partitioned by ``account_id``,
 ``AX_PG_PARTITIONS`` partitions, default 8), builds ``orders_plain`` with the same columns
-in the pre-0005 layout (key ``seq``, index ``(account_id, seq)``, unique ``order_id``),
-loads the same rows into both (10^6 by default) and prints p50/p99 in microseconds, one
-connection, no assertions:
+in the layout before partitioning (key ``seq``, index ``(account_id, seq)``, unique
+``order_id``), loads the same rows into both (10^6 by default) and prints p50/p99 in
+microseconds, one connection, no assertions:
 
 * one account's page of orders (``WHERE account_id = :a AND seq > 0 ORDER BY seq LIMIT 50``);
 * one order by ``(account_id, order_id)``;

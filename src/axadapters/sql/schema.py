@@ -7,11 +7,12 @@ API; fixed width makes text order equal numeric order. Money is integer: ``BIGIN
 i64 quantities and ``NUMERIC(39,0)`` for 128-bit values, never a float.
 
 On PostgreSQL the tables in ``PARTITIONED_TABLES`` are hash-partitioned by ``account_id``
-(migration 0005, docs/scale_postgres.md); SQLite keeps the plain layout. Where the two
-differ, a constraint or index is marked ``ddl_if(dialect=...)``: a unique key of a
-partitioned table must contain ``account_id``. The primary keys differ too (``(account_id,
-seq)`` instead of ``seq`` on PostgreSQL); SQLAlchemy's ``seq`` key below is SQLite's,
-which only autoincrements an ``INTEGER PRIMARY KEY`` (schema comparison ignores keys).
+(the ``partition_by_account`` migration, docs/scale_postgres.md); SQLite keeps the plain
+layout. Where the two differ, a constraint or index is marked ``ddl_if(dialect=...)``: a
+unique key of a partitioned table must contain ``account_id``. Some primary keys differ too
+(``(account_id, seq)`` instead of ``seq`` on PostgreSQL): the ``seq`` keys declared below
+are SQLite's, which only autoincrements an ``INTEGER PRIMARY KEY``, and
+``primary_key_columns`` gives each dialect's.
 """
 
 from __future__ import annotations
@@ -242,7 +243,7 @@ audit_log = Table(
     id_column("key_id", nullable=True),
     *flag_columns("key_", nullable=True),
     id_column("actor_operator_id", nullable=True),
-    Index("ix_audit_log_account", "account_id", "seq"),  # no key on PostgreSQL: see 0005
+    Index("ix_audit_log_account", "account_id", "seq"),  # PostgreSQL: no key, see above
 )
 
 products = Table(
