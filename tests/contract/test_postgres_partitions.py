@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,7 +28,7 @@ from axadapters.sql import SqlStores, schema
 from axadapters.sql.migrate import current_revision, head_revision, upgrade
 from axadapters.sql.rollout.adopt import structure_drift
 from axadapters.sql.schema import primary_key_columns
-from axdomain import InvalidValue
+from axdomain import Conflict, InvalidValue
 from axdomain.account_records import CurrentBalance, DepositAddress, LtvMonitor, MonthlyLossLimit
 from axdomain.audit import AuditRecord
 from axdomain.authorization import DenyReason
@@ -306,3 +308,53 @@ def test_primary_keys_and_checks_match_the_schema_module(stores: SqlStores) -> N
     assert structure_drift(stores.engine) == []
     assert primary_key_columns(schema.orders, "postgresql") == ["account_id", "seq"]
     assert primary_key_columns(schema.orders, "sqlite") == ["seq"]
+
+
+@pytest.mark.postgres
+def test_two_accounts_racing_for_one_deposit_address_leave_one_owner(stores: SqlStores) -> None:
+    """No unique key spans partitions: the advisory lock is what keeps the claim single.
+    The first claim holds its transaction open until the second is seen waiting on it."""
+    claimed = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def first() -> None:
+        with stores.uow.transaction():
+            stores.deposit_addresses.add_address(
+                DepositAddress(ACCOUNT_A, "ethereum", "usdc", "0xcafe", 1)
+            )
+            claimed.set()
+            _wait_for_a_blocked_advisory_lock(stores.engine)
+        outcomes["first"] = "added"
+
+    def second() -> None:
+        claimed.wait()
+        try:
+            stores.deposit_addresses.add_address(
+                DepositAddress(ACCOUNT_B, "ethereum", "usdt", "0xcafe", 1)
+            )
+            outcomes["second"] = "added"
+        except Conflict as error:
+            outcomes["second"] = error
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes["first"] == "added"
+    assert isinstance(outcomes["second"], Conflict), outcomes
+    assert "another account" in str(outcomes["second"])
+    assert stores.deposit_addresses.addresses_for_account(ACCOUNT_B) == []
+
+
+def _wait_for_a_blocked_advisory_lock(engine: Engine) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    with engine.connect() as connection:
+        for _ in range(300):
+            if connection.execute(query).scalar_one():
+                return
+            time.sleep(0.01)
+    raise AssertionError("the second claim never waited on the first")
