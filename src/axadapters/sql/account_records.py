@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, Table, select
+from sqlalchemy import Connection, Engine, RowMapping, Table, func, select
 from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import schema
@@ -114,6 +114,24 @@ def _address(row: RowMapping) -> DepositAddress:
     )
 
 
+def _funds_another_account(connection: Connection, address: DepositAddress) -> bool:
+    """PostgreSQL partitions addresses by account, so no unique key spans accounts: a
+    transaction-scoped advisory lock on the address serializes the check and the insert.
+    SQLite keeps its unique constraint (and one writer at a time)."""
+    if connection.dialect.name != "postgresql":
+        return False
+    table = schema.blockchain_deposit_addresses
+    claim = f"deposit-address:{address.blockchain}:{address.address}"
+    connection.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(claim, 0))))
+    query = select(table.c.account_id).where(
+        table.c.blockchain == address.blockchain,
+        table.c.address == address.address,
+        # The very same row is the primary key's duplicate, reported as such by the caller.
+        (table.c.account_id != hex64(address.account_id.value)) | (table.c.asset != address.asset),
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
 class SqlDepositAddresses:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -128,6 +146,8 @@ class SqlDepositAddresses:
         }
         try:
             with begin(self._engine) as connection:
+                if _funds_another_account(connection, address):
+                    raise Conflict("address", address.address, "already funds another account")
                 connection.execute(schema.blockchain_deposit_addresses.insert().values(row))
         except IntegrityError as error:
             key = (address.account_id, address.blockchain, address.asset)

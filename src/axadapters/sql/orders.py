@@ -1,4 +1,9 @@
-"""SQL order log: unique order id, unique ``(account_id, client_order_id)``."""
+"""SQL order log: unique order id, unique ``(account_id, client_order_id)`` among open orders.
+
+On PostgreSQL the log is partitioned by account, so the database keys the order id per
+account; ``add_order`` refuses an id another account already holds (ids derive from the
+account and the idempotency key, so only a 64-bit hash collision could produce one).
+"""
 
 from __future__ import annotations
 
@@ -61,6 +66,15 @@ def _order(row: RowMapping) -> Order:
     )
 
 
+def _held_elsewhere(connection: Connection, order: Order) -> bool:
+    table = schema.orders
+    query = select(table.c.order_id).where(
+        table.c.order_id == hex64(order.order_id),
+        table.c.account_id != hex64(order.account_id.value),
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
 class SqlOrders:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -68,6 +82,8 @@ class SqlOrders:
     def add_order(self, order: Order) -> None:
         try:
             with begin(self._engine) as connection:
+                if _held_elsewhere(connection, order):
+                    raise Conflict("order_id", order.order_id, "already exists")
                 add_order_in(connection, order)
         except IntegrityError as error:
             if self.get_order(order.order_id) is not None:
@@ -102,7 +118,10 @@ class SqlOrders:
 
     def update_order(self, order: Order) -> None:
         table = schema.orders
-        key = table.c.order_id == hex64(order.order_id)
+        # The account narrows the update to the order's partition.
+        key = (table.c.account_id == hex64(order.account_id.value)) & (
+            table.c.order_id == hex64(order.order_id)
+        )
         values = {
             "status": order.status.value,
             "filled_lots": order.filled_lots,

@@ -5,12 +5,22 @@ this module must describe the same schema, and a test compares the two. Ids are 
 canonical 16-hex text (``CHAR(16)``, SPEC §3) so a row reads the same in psql, logs and the
 API; fixed width makes text order equal numeric order. Money is integer: ``BIGINT`` for
 i64 quantities and ``NUMERIC(39,0)`` for 128-bit values, never a float.
+
+On PostgreSQL the tables in ``PARTITIONED_TABLES`` are hash-partitioned by ``account_id``
+(the ``partition_by_account`` migration, docs/scale_postgres.md); SQLite keeps the plain
+layout. Where the two differ, a constraint or index is marked ``ddl_if(dialect=...)``: a
+unique key of a partitioned table must contain ``account_id``. Some primary keys differ too
+(``(account_id, seq)`` instead of ``seq`` on PostgreSQL): the ``seq`` keys declared below
+are SQLite's, which only autoincrements an ``INTEGER PRIMARY KEY``, and
+``primary_key_columns`` gives each dialect's.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -39,6 +49,72 @@ ID_CHARS = 16
 ACCOUNT_KINDS = ("customer", "system")
 
 metadata = MetaData()
+
+PARTITION_KEY = "account_id"
+# Hash-partitioned by account_id on PostgreSQL; each partition is ``<table>_p<remainder>``.
+PARTITIONED_TABLES = (
+    "current_balances",
+    "monthly_loss_limits",
+    "loan_to_value_monitors",
+    "account_sequences",
+    "idempotency_records",
+    "blockchain_deposit_addresses",
+    "leaderboard",
+    "account_events",
+    "position_records",
+    "transaction_records",
+    "orders",
+    "fills",
+    "account_flag_changes",
+    "audit_log",
+)
+_PARTITION_NAME = re.compile(rf"^({'|'.join(PARTITIONED_TABLES)})_p[0-9]+$")
+
+_Conditional = TypeVar("_Conditional", Index, UniqueConstraint)
+
+
+def postgres_only(item: _Conditional) -> _Conditional:
+    """A key or index of the partitioned layout (it includes ``account_id``)."""
+    return item.ddl_if(dialect="postgresql")
+
+
+def sqlite_only(item: _Conditional) -> _Conditional:
+    """A key or index of the plain layout that partitioning replaces."""
+    return item.ddl_if(dialect="sqlite")
+
+
+def is_partition(table_name: str | None) -> bool:
+    return table_name is not None and _PARTITION_NAME.match(table_name) is not None
+
+
+# Where PostgreSQL's primary key differs from the one declared below (SQLite's): a
+# partitioned table's key must hold account_id, and audit_log's account_id may be NULL.
+_POSTGRES_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "orders": (PARTITION_KEY, "seq"),
+    "fills": (PARTITION_KEY, "seq"),
+    "account_flag_changes": (PARTITION_KEY, "seq"),
+    "audit_log": (),
+}
+
+
+def primary_key_columns(table: Table, dialect_name: str) -> list[str]:
+    """The primary key a database of this dialect migrated to head has on ``table``."""
+    if dialect_name == "postgresql" and table.name in _POSTGRES_PRIMARY_KEYS:
+        return list(_POSTGRES_PRIMARY_KEYS[table.name])
+    return [column.name for column in table.primary_key.columns]
+
+
+def schema_comparison_filter(dialect_name: str) -> Callable[..., bool]:
+    """An Alembic ``include_object`` hook: skips partitions (their parent is compared) and the
+    objects ``ddl_if`` keeps off this dialect, which Alembic does not know about."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table" and reflected and is_partition(name):
+            return False
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect_name)
+
+    return include
 
 
 class Int128(TypeDecorator[int]):
@@ -167,7 +243,7 @@ audit_log = Table(
     id_column("key_id", nullable=True),
     *flag_columns("key_", nullable=True),
     id_column("actor_operator_id", nullable=True),
-    Index("ix_audit_log_account", "account_id", "seq"),
+    Index("ix_audit_log_account", "account_id", "seq"),  # PostgreSQL: no key, see above
 )
 
 products = Table(
@@ -204,7 +280,7 @@ orders = Table(
     "orders",
     metadata,
     surrogate_seq(),
-    id_column("order_id", nullable=False, unique=True),
+    id_column("order_id", nullable=False),
     id_column("account_id", nullable=False),
     id_column("user_id", nullable=False),
     Column("client_order_id", String(64), nullable=False),
@@ -218,8 +294,12 @@ orders = Table(
     Column("reduce_only", Boolean, nullable=False),
     Column("filled_lots", BigInteger, nullable=False),
     Column("status_reason", String(128), nullable=True),
+    sqlite_only(UniqueConstraint("order_id")),
+    # Order ids derive from (account, idempotency key); SqlOrders.add_order still refuses an
+    # id held by another account, which this key alone cannot see on PostgreSQL.
+    postgres_only(UniqueConstraint("account_id", "order_id", name="uq_orders_account_order_id")),
     Index("ix_orders_contract_status", "contract_id", "status", "seq"),
-    Index("ix_orders_account", "account_id", "seq"),
+    sqlite_only(Index("ix_orders_account", "account_id", "seq")),  # the key on PostgreSQL
     # A client order id is unique among the account's open orders; a closed one may be reused.
     Index(
         "uq_orders_account_open_client_order_id",
@@ -245,8 +325,13 @@ fills = Table(
     Column("fee_micro_usd", BigInteger, nullable=False),
     Column("is_maker", Boolean, nullable=False),
     Column("at_ns", BigInteger, nullable=False),
-    UniqueConstraint("order_id", "qty_transfer_id", name="uq_fills_order_transfer"),
-    Index("ix_fills_account", "account_id", "seq"),
+    sqlite_only(UniqueConstraint("order_id", "qty_transfer_id", name="uq_fills_order_transfer")),
+    postgres_only(
+        UniqueConstraint(
+            "account_id", "order_id", "qty_transfer_id", name="uq_fills_account_order_transfer"
+        )
+    ),
+    sqlite_only(Index("ix_fills_account", "account_id", "seq")),
 )
 
 idempotency_records = Table(
@@ -303,7 +388,12 @@ blockchain_deposit_addresses = Table(
     Column("address", String(128), nullable=False),
     Column("created_at_ns", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "blockchain", "asset", name="pk_deposit_addresses"),
-    UniqueConstraint("blockchain", "address", name="uq_deposit_addresses_chain_address"),
+    # An address funds one account: on PostgreSQL the adapter checks it under an advisory
+    # lock, since a unique key of a partitioned table must include account_id.
+    sqlite_only(
+        UniqueConstraint("blockchain", "address", name="uq_deposit_addresses_chain_address")
+    ),
+    postgres_only(Index("ix_deposit_addresses_chain_address", "blockchain", "address")),
 )
 
 leaderboard = Table(
@@ -368,7 +458,7 @@ account_flag_changes = Table(
     Column("at_ns", BigInteger, nullable=False),
     Column("is_frozen", Boolean, nullable=False),
     Column("is_close_only", Boolean, nullable=False),
-    Index("ix_account_flag_changes_account", "account_id", "seq"),
+    sqlite_only(Index("ix_account_flag_changes_account", "account_id", "seq")),
 )
 
 pending_fills = Table(

@@ -25,7 +25,7 @@ from axadapters.sql.rollout.ddl import RolloutContext, check_names
 from axadapters.sql.rollout.target import MIGRATED_TABLES, REVISION
 from axadapters.sql.rollout.tracker import TRACKER_TABLE
 from axadapters.sql.rollout.verification import Check, Verification, not_applied
-from axadapters.sql.schema import metadata
+from axadapters.sql.schema import metadata, primary_key_columns, schema_comparison_filter
 
 SCRATCH_SCHEMA = "ax_rollout_scratch"
 APP_ROLE = "ax_app"
@@ -171,7 +171,10 @@ def schema_drift(engine: Engine) -> list[object]:
         return not (kind == "table" and name == TRACKER_TABLE)
 
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        include_object = schema_comparison_filter(connection.dialect.name)
+        context = MigrationContext.configure(
+            connection, opts={"include_name": include_name, "include_object": include_object}
+        )
         return list(compare_metadata(context, metadata))
 
 
@@ -184,7 +187,7 @@ def structure_drift(engine: Engine) -> list[str]:
             if not inspector.has_table(table.name):
                 continue
             key = inspector.get_pk_constraint(table.name)["constrained_columns"]
-            expected = [column.name for column in table.primary_key.columns]
+            expected = primary_key_columns(table, connection.dialect.name)
             if list(key) != expected:
                 problems.append(f"{table.name}: primary key {key}, expected {expected}")
             wanted = {
