@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | ``AX_DATA_DIR`` | folder for embedded state | ``.ax-data`` in the working directory |
 | ``AX_DATABASE_URL`` | SQL stores (PostgreSQL or SQLite URL) | SQLite file in the data folder |
-| ``AX_PG_PARTITIONS`` | hash partitions per account-keyed PostgreSQL table, read when migration 0005 runs (1..1024) | 8 |
+| ``AX_PG_PARTITIONS`` | hash partitions per account table (read by migration 0005) | 8 |
 | ``AX_REDIS_URL`` | risk-snapshot cache, sessions, pub/sub | in memory |
 | ``AX_REDIS_CLUSTER`` | ``1``: ``AX_REDIS_URL`` names a node of a Redis Cluster | ``0`` |
 | ``AX_TIGERBEETLE_ADDRESSES`` | a TigerBeetle cluster: replicas, comma separated | ledger twin |
