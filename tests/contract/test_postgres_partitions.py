@@ -1,5 +1,5 @@
 """The account-partitioned PostgreSQL layout (``*_partition_by_account`` migration,
-docs/scale_postgres.md).
+docs/scale.md, PostgreSQL).
 
 A populated database at the previous revision moves to the partitioned layout and back
 without losing a row, and every single-account query the adapters issue is planned on

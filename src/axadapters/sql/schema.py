@@ -7,7 +7,7 @@ API; fixed width makes text order equal numeric order. Money is integer: ``BIGIN
 i64 quantities and ``NUMERIC(39,0)`` for 128-bit values, never a float.
 
 On PostgreSQL the tables in ``PARTITIONED_TABLES`` are hash-partitioned by ``account_id``
-(the ``partition_by_account`` migration, docs/scale_postgres.md); SQLite keeps the plain
+(the ``partition_by_account`` migration, docs/scale.md, PostgreSQL); SQLite keeps the plain
 layout. Where the two differ, a constraint or index is marked ``ddl_if(dialect=...)``: a
 unique key of a partitioned table must contain ``account_id``. Some primary keys differ too
 (``(account_id, seq)`` instead of ``seq`` on PostgreSQL): the ``seq`` keys declared below

@@ -2,7 +2,7 @@
 
 Each money fact belongs to one account, so a single-account read or write touches one
 partition, and the same keys let Citus distribute the tables on ``account_id``
-(docs/scale_postgres.md). PostgreSQL requires every unique key of a partitioned table to
+(docs/scale.md, PostgreSQL). PostgreSQL requires every unique key of a partitioned table to
 contain the partition key, so the keys change here: a surrogate ``seq`` key becomes
 ``(account_id, seq)``, the order id is unique per account (it is derived from the account
 and the idempotency key; ``SqlOrders.add_order`` still refuses an id another account
