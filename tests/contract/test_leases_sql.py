@@ -1,0 +1,54 @@
+"""The lease contract suite against SQLite and PostgreSQL, and the fence's promise on
+PostgreSQL: a takeover waits for the fenced writes, then the old token is refused."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from axadapters.sql.leases import SqlInstrumentLeases
+from axadapters.sql.tx import SqlUnitOfWork
+from axdomain.leases import StaleLease
+from tests.contract.sql_support import PostgresLeg, SqlDatabases, SqliteLeg
+from tests.contract.suite_leases import BTC, T0, TTL_NS, LeaseContract
+
+
+class SqlLeaseMaker:
+    sql: SqlDatabases
+
+    def make_leases(self) -> SqlInstrumentLeases:
+        return SqlInstrumentLeases(self.sql.engine(self.sql.new_url()))
+
+
+class TestSqliteLeases(SqliteLeg, SqlLeaseMaker, LeaseContract):
+    pass
+
+
+class TestPostgresLeases(PostgresLeg, SqlLeaseMaker, LeaseContract):
+    def test_a_takeover_waits_for_the_fenced_unit_of_work(self) -> None:
+        engine = self.sql.engine(self.sql.new_url())
+        leases, uow = SqlInstrumentLeases(engine), SqlUnitOfWork(engine)
+        lease = leases.acquire(BTC, "a", T0, TTL_NS)
+        assert lease is not None
+        late = T0 + TTL_NS  # "b" sees the lease expired
+        outcome: list[object] = []
+        fenced, taken = threading.Event(), threading.Event()
+
+        def takeover() -> None:
+            fenced.wait(5)
+            outcome.append(leases.acquire(BTC, "b", late, TTL_NS))
+            taken.set()
+
+        thread = threading.Thread(target=takeover)
+        thread.start()
+        with uow.transaction():
+            leases.fence(BTC, "a", lease.token, T0 + 1)
+            fenced.set()
+            assert not taken.wait(0.3)  # the takeover is held by the fenced row
+        thread.join(5)
+        new = outcome[0]
+        assert new is not None
+        assert getattr(new, "token", None) == 2
+        with pytest.raises(StaleLease):
+            leases.fence(BTC, "a", lease.token, T0 + 1)
