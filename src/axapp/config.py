@@ -10,6 +10,9 @@
 | ``AX_CLICKHOUSE_DSN`` | a ClickHouse server for analytics | chDB in the data folder |
 | ``AX_TIGERBEETLE_BATCH_MAX`` | events per ledger request (the cluster's batch size) | 8189 |
 | ``AX_TRUSTED_PROXIES`` | proxies whose ``X-Forwarded-For`` ``ax serve`` believes | none |
+| ``AX_LEDGER_URL`` | a ledger service (``ax ledger-serve``) shared by several ``ax serve`` | none |
+| ``AX_LEASE_TTL_MS`` | how long a process holds an instrument's book unrenewed | 5000 |
+| ``AX_INSTANCE`` | this process's lease owner name (pid and nonce added) | host name |
 
 Numbers are ASCII decimal digits only: ``str.isdigit`` also accepts superscripts and other
 scripts' digits (``²``, ``١٢٣``), which must never become a cluster id.
@@ -23,12 +26,14 @@ from pathlib import Path
 import attrs
 
 from axdomain.errors import InvalidValue
+from axdomain.leases import MAX_LEASE_TTL_MS, require_lease_ttl_ms
 from axdomain.ledger.planners import CHAIN_EVENTS_MAX
 from axdomain.ledger.port import TIGERBEETLE_BATCH_EVENTS_MAX
 
 DEFAULT_DATA_DIR = ".ax-data"
 U128_MAX = (1 << 128) - 1
 DB_CONNECT_TIMEOUT_S = 5
+DEFAULT_LEASE_TTL_MS = 5_000
 
 
 _ASCII_DIGITS = frozenset("0123456789")
@@ -65,6 +70,13 @@ def _batch_max(text: str | None) -> int:
     return int(text)
 
 
+def _lease_ttl_ms(text: str | None) -> int:
+    if text is None:
+        return DEFAULT_LEASE_TTL_MS
+    ttl_ms = ascii_decimal("AX_LEASE_TTL_MS", text, MAX_LEASE_TTL_MS)
+    return require_lease_ttl_ms(ttl_ms, "AX_LEASE_TTL_MS")
+
+
 @attrs.frozen
 class Config:
     data_dir: Path
@@ -75,6 +87,9 @@ class Config:
     clickhouse_dsn: str | None = None
     tigerbeetle_batch_max: int = TIGERBEETLE_BATCH_EVENTS_MAX
     trusted_proxies: str | None = None
+    ledger_url: str | None = None
+    lease_ttl_ms: int = DEFAULT_LEASE_TTL_MS
+    instance_name: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -91,6 +106,9 @@ class Config:
             clickhouse_dsn=get("AX_CLICKHOUSE_DSN"),
             tigerbeetle_batch_max=_batch_max(get("AX_TIGERBEETLE_BATCH_MAX")),
             trusted_proxies=get("AX_TRUSTED_PROXIES"),
+            ledger_url=get("AX_LEDGER_URL"),
+            lease_ttl_ms=_lease_ttl_ms(get("AX_LEASE_TTL_MS")),
+            instance_name=get("AX_INSTANCE"),
         )
 
     @property

@@ -32,11 +32,9 @@ class Lease:
         return self.owner == owner and now_ns < self.expires_at_ns
 
 
-def require_lease_ttl_ms(ttl_ms: int) -> int:
+def require_lease_ttl_ms(ttl_ms: int, field: str = "lease_ttl_ms") -> int:
     if isinstance(ttl_ms, bool) or not MIN_LEASE_TTL_MS <= ttl_ms <= MAX_LEASE_TTL_MS:
-        raise InvalidValue(
-            "lease_ttl_ms", ttl_ms, f"must be in [{MIN_LEASE_TTL_MS}, {MAX_LEASE_TTL_MS}]"
-        )
+        raise InvalidValue(field, ttl_ms, f"must be in [{MIN_LEASE_TTL_MS}, {MAX_LEASE_TTL_MS}]")
     return ttl_ms
 
 
