@@ -85,9 +85,7 @@ class Cluster:
     ledger: Process
     serves: list[Process]
     operator_token: str
-
-    def client(self, index: int) -> httpx.Client:
-        return httpx.Client(base_url=self.serves[index].url, timeout=30.0)
+    http: list[httpx.Client] = attrs.Factory(list)  # one keep-alive client per process
 
     def ax(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -145,7 +143,13 @@ def cluster(folder: Path, serves: int, lease_ttl_ms: int) -> Iterator[Cluster]:
             for i in range(serves)
         ]
         started += [ready(name, popen, folder) for name, popen in booting]
-        yield Cluster(folder, env, url, ledger, started[1:], token)
+        serving = started[1:]
+        http = [httpx.Client(base_url=p.url, timeout=30.0) for p in serving]
+        try:
+            yield Cluster(folder, env, url, ledger, serving, token, http)
+        finally:
+            for client in http:
+                client.close()
     finally:
         for process in reversed(started):
             process.stop()
