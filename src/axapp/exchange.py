@@ -112,7 +112,12 @@ class PlacedOrder:
 class LedgerTail(Protocol):
     """A ledger shared with other processes: what they (and we) committed after a time."""
 
-    def transfers_after(self, ledgers: Sequence[int], after_timestamp: int) -> list[Transfer]: ...
+    def transfers_after(
+        self, ledgers: Sequence[int], after_timestamp: int
+    ) -> tuple[list[Transfer], int]:
+        """The transfers after a timestamp in commit order, and the timestamp to ask from
+        next (the ledger's head: nothing up to it is missing from the answer)."""
+        ...
 
 
 class BookOwnership(Protocol):
@@ -141,8 +146,13 @@ class Exchange:
         # The cursor is read before the scan: a process sharing the stores may project in
         # between, which leaves the cursor behind the scan (caught up), never ahead of it.
         cursor = stores.projections.cursor()
-        transfers = self.own_ledger_scan().transfers
-        self._folded_timestamp = transfers[-1].timestamp if transfers else 0
+        if tail is None:
+            transfers = self.own_ledger_scan().transfers
+            self._folded_timestamp = 0
+        else:  # one consistent cut of a ledger that other processes keep writing to
+            ledgers = own_ledgers(stores.products.list_products())
+            cut, self._folded_timestamp = tail.transfers_after(ledgers, 0)
+            transfers = tuple(cut)
         self.risk, missing = catch_up(transfers, cursor)
         self._cursor = cursor
         self._unprojected = missing
@@ -244,11 +254,11 @@ class Exchange:
         if self._tail is None:
             return []
         ledgers = own_ledgers(self.stores.products.list_products())
-        fresh = self._tail.transfers_after(ledgers, self._folded_timestamp)
+        fresh, head = self._tail.transfers_after(ledgers, self._folded_timestamp)
+        self._folded_timestamp = max(self._folded_timestamp, head)
         if not fresh:
             return []
         chains = [project_chain(self.risk, chain) for chain in split_chains(fresh)]
-        self._folded_timestamp = fresh[-1].timestamp
         self._unprojected += chains
         self.stores.uow.after(self.flush_projections)
         return chains

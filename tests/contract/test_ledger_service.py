@@ -77,10 +77,17 @@ def test_tcp_loopback_and_the_tail_of_commits(tmp_path: Path) -> None:
         second = Transfer(ids(), a, b, 7, 1, 1)
         assert client.create_transfers([first]) == []
         mark = client.lookup_transfers([first.id])[0].timestamp
-        assert client.transfers_after([1], mark) == []
+        assert client.transfers_after([1], mark) == ([], mark)
         assert client.create_transfers([second]) == []
-        assert [t.id for t in client.transfers_after([1], 0)] == [first.id, second.id]
-        assert [t.id for t in client.transfers_after([1], mark)] == [second.id]
+        everything, head = client.transfers_after([1], 0)
+        assert [t.id for t in everything] == [first.id, second.id]
+        assert head == everything[-1].timestamp
+        assert [t.id for t in client.transfers_after([1], mark)[0]] == [second.id]
+        assert client.transfers_after([1], head) == ([], head)
+        client.create_accounts([LedgerAccount(ids(), 1, 1)])  # moves the head, not the tail
+        quiet, later = client.transfers_after([1], head)
+        assert quiet == [] and later > head
+        assert client.transfers_after([1], later) == ([], later)
     finally:
         client.close()
         server.shutdown()

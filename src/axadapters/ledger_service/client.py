@@ -127,8 +127,10 @@ class RemoteLedger:
     def scan_transfers(self) -> list[Transfer]:
         return [codec.transfer_in(r) for r in self._call("scan_transfers")]
 
-    def transfers_after(self, ledgers: Sequence[int], after_timestamp: int) -> list[Transfer]:
+    def transfers_after(
+        self, ledgers: Sequence[int], after_timestamp: int
+    ) -> tuple[list[Transfer], int]:
         """What the processes sharing this ledger committed after ``after_timestamp`` on
-        ``ledgers``, in commit order (see ``server``)."""
-        rows = self._call("transfers_after", ledgers=list(ledgers), after=after_timestamp)
-        return [codec.transfer_in(r) for r in rows]
+        ``ledgers``, in commit order, and the timestamp to ask from next (see ``server``)."""
+        answer = self._call("transfers_after", ledgers=list(ledgers), after=after_timestamp)
+        return [codec.transfer_in(r) for r in answer["transfers"]], int(answer["head"])

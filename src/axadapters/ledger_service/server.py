@@ -6,8 +6,9 @@ is no authentication: the service listens on a Unix socket (file permissions dec
 connect) or on a loopback TCP port, never on a public address.
 
 Besides the port, one read serves the processes sharing the ledger: ``transfers_after``,
-the transfers of the given ledgers committed after a timestamp, in commit order, so each
-process folds what the others committed without rescanning the history.
+the transfers of the given ledgers committed after a timestamp, in commit order, with the
+ledger's head, so each process folds what the others committed without rescanning the
+history (the twin's head makes the idle case O(1)).
 """
 
 from __future__ import annotations
@@ -50,12 +51,20 @@ def transfers_after(
 
 
 def _handlers(ledger: LedgerPort) -> dict[str, Callable[[dict[str, Any]], Any]]:
-    def tail(m: dict[str, Any]) -> list[dict[str, Any]]:
+    def tail(m: dict[str, Any]) -> dict[str, Any]:
+        """The transfers after ``after`` up to the ledger's head (its last timestamp, read
+        before the per-ledger reads, so the answer is one consistent cut however the calls
+        interleave with commits), and that head to ask from next time."""
         after = int(m["after"])
-        head = getattr(ledger, "last_timestamp", None)  # the twin knows it: O(1) when idle
-        if isinstance(head, int) and head <= after:
-            return []
-        return [codec.transfer_out(t) for t in transfers_after(ledger, m["ledgers"], after)]
+        head = int(getattr(ledger, "last_timestamp", 0))
+        if head and head <= after:
+            return {"transfers": [], "head": after}  # idle: O(1)
+        fresh = transfers_after(ledger, m["ledgers"], after)
+        if head:
+            fresh = [t for t in fresh if t.timestamp <= head]
+        else:  # a ledger without a head: best effort, the last transfer read
+            head = fresh[-1].timestamp if fresh else after
+        return {"transfers": [codec.transfer_out(t) for t in fresh], "head": max(head, after)}
 
     return {
         "batch_events_max": lambda _m: ledger.batch_events_max,
