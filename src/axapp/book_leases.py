@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import attrs
 
 from axapp.config import DEFAULT_LEASE_TTL_MS
-from axapp.exchange import Exchange
+from axapp.exchange import Exchange, LedgerTail
 from axapp.stores import Stores
 from axdomain.contracts import ContractId
 from axdomain.errors import NotFound
@@ -34,6 +34,7 @@ from axdomain.ledger.projection import PendingFill
 from axdomain.orders import Fill, Order, OrderStatus
 from axdomain.paging import Page
 from axdomain.ports import (
+    AccountLocks,
     Clock,
     FillRepository,
     InstrumentLeases,
@@ -44,6 +45,16 @@ from axdomain.ports import (
 
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
+
+
+@attrs.frozen
+class Sharing:
+    """What a process needs to share its stores with others: the ledger's tail (to fold
+    their commits), the book leases and the account locks."""
+
+    tail: LedgerTail
+    books: BookLeases
+    account_locks: AccountLocks
 
 
 class BookLeases:

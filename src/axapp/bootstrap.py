@@ -16,9 +16,10 @@ import socket
 from pathlib import Path
 
 from axadapters.ledger_service import RemoteLedger
-from axapp.book_leases import BookLeases, fenced
+from axadapters.sql.leases import SqlAccountLocks
+from axapp.book_leases import BookLeases, Sharing, fenced
 from axapp.config import Config
-from axapp.exchange import Exchange, LedgerTail
+from axapp.exchange import Exchange
 from axapp.runtime import Runtime
 from axapp.stores import Stores
 from axapp.use_cases import Application
@@ -85,13 +86,14 @@ def _write_new_pepper(path: Path) -> None:
 
 def application(runtime: Runtime, pepper: bytes | None = None) -> Application:
     config = runtime.config
-    shared: tuple[LedgerTail, BookLeases] | None = None
+    shared: Sharing | None = None
     if config.ledger_url is not None and isinstance(runtime.ledger, RemoteLedger):
-        # Several processes share this ledger: fold its commits in its order, and hold a
-        # book only under an instrument lease (docs/scale_serve.md).
+        # Several processes share this ledger: fold its commits in its order, hold a book
+        # only under an instrument lease, decide on an account's free cash one process at a
+        # time (docs/scale_serve.md).
         owner = instance_owner(config.instance_name)
         books = BookLeases(runtime.leases, runtime.stores.clock, owner, config.lease_ttl_ms)
-        shared = (runtime.ledger, books)
+        shared = Sharing(runtime.ledger, books, SqlAccountLocks(runtime.sql.engine))
     return assemble(
         runtime.stores,
         runtime.ledger,
@@ -116,7 +118,7 @@ def assemble(
     pepper: bytes,
     *,
     risk_cache: RiskSnapshotCache | None = None,
-    shared: tuple[LedgerTail, BookLeases] | None = None,
+    shared: Sharing | None = None,
 ) -> Application:
     """Adapters in, use cases out: the one place the application is wired. ``shared``: the
     ledger's tail and the book leases when other processes serve the same stores."""
@@ -125,10 +127,10 @@ def assemble(
     if shared is None:
         exchange = Exchange(stores=stores, ledger=ledger, risk_cache=risk_cache)
     else:
-        tail, books = shared
-        stores = fenced(stores, books)
-        exchange = Exchange(stores=stores, ledger=ledger, risk_cache=risk_cache, tail=tail)
-        books.attach(exchange)
+        stores = fenced(stores, shared.books)
+        exchange = Exchange(stores=stores, ledger=ledger, risk_cache=risk_cache, tail=shared.tail)
+        shared.books.attach(exchange)
+        exchange.account_locks = shared.account_locks
     exchange.bootstrap()
     return Application(stores=stores, exchange=exchange, sessions=sessions, pepper=pepper)
 

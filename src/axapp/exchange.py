@@ -77,6 +77,7 @@ from axdomain.ledger.projection import (
 from axdomain.ledger.risk import RiskState
 from axdomain.ledger.values import LedgerAccount, Transfer
 from axdomain.orders import Fill, Order, OrderStatus, Side, TimeInForce
+from axdomain.ports import AccountLocks
 from axdomain.products import Instrument, Product
 
 __all__ = ["Committed", "Exchange", "LedgerRejected", "OrderRejected"]
@@ -142,6 +143,7 @@ class Exchange:
         self.book = MatchingBook()
         self._tail = tail
         self.ownership: BookOwnership | None = None  # None: this process owns every book
+        self.account_locks: AccountLocks | None = None  # None: no other process decides
         self._unprojected: list[ProjectedChain] = []
         # The cursor is read before the scan: a process sharing the stores may project in
         # between, which leaves the cursor behind the scan (caught up), never ahead of it.
@@ -262,6 +264,14 @@ class Exchange:
         self._unprojected += chains
         self.stores.uow.after(self.flush_projections)
         return chains
+
+    def hold_account(self, account_id: AccountId) -> None:
+        """Inside the request's unit of work, before deciding on the account's free cash:
+        no other process decides on it until this one commits, and the fold includes
+        whatever the last one committed."""
+        if self.account_locks is not None:
+            self.account_locks.hold(account_id)
+            self.sync()
 
     def claim(self, contract: ContractId) -> None:
         """Before an order of ``contract`` is recorded or touched: this process must hold

@@ -277,3 +277,11 @@ class InstrumentLeases(Protocol):
     def release(self, contract: ContractId, owner: str, token: int) -> None:
         """Expire the lease now if ``owner`` still holds it with ``token`` (a clean stop)."""
         ...
+
+
+class AccountLocks(Protocol):
+    def hold(self, account_id: AccountId) -> None:
+        """Inside a unit of work: no other process holds the same account until it ends, so
+        decisions on one account's free cash (margin, withdrawals) are taken one at a time
+        across processes. A store with a single writer may do nothing."""
+        ...

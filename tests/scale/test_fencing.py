@@ -18,8 +18,8 @@ from axadapters.ledger_twin import LedgerTwin
 from axadapters.memory.cache import MemorySessionStore
 from axadapters.sql import SqlStores, open_sql_stores
 from axadapters.sql.engine import create_sql_engine
-from axadapters.sql.leases import SqlInstrumentLeases
-from axapp.book_leases import BookLeases
+from axadapters.sql.leases import SqlAccountLocks, SqlInstrumentLeases
+from axapp.book_leases import BookLeases, Sharing
 from axapp.bootstrap import assemble, create_operator
 from axapp.lanes.manual_clock import ManualClock
 from axapp.runtime import stores_over
@@ -58,7 +58,8 @@ def two(tmp_path: Path) -> Iterator[tuple[Process, Process]]:
         clock = ManualClock(start_ns)
         stores = attrs.evolve(stores_over(sql), clock=clock)
         books = BookLeases(SqlInstrumentLeases(sql.engine), clock, name, TTL_MS)
-        app = assemble(stores, ledger, sessions, PEPPER, shared=(ledger, books))
+        locks = SqlAccountLocks(sql.engine)
+        app = assemble(stores, ledger, sessions, PEPPER, shared=Sharing(ledger, books, locks))
         return Process(app, books, clock)
 
     try:

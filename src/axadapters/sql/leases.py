@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from axadapters.sql.tx import begin, connect
 from axdomain.contracts import ContractId
+from axdomain.ids import AccountId
 from axdomain.leases import Lease, StaleLease, require_owner
 
 _ACQUIRE = text(
@@ -79,3 +80,20 @@ class SqlInstrumentLeases:
         params = {"contract": contract.value, "owner": owner, "token": token}
         with begin(self._engine) as connection:
             connection.execute(_RELEASE, params)
+
+
+class SqlAccountLocks:
+    """PostgreSQL transaction-level advisory locks keyed by the account id (released when
+    the unit of work ends). SQLite has one writer at a time: nothing to do there."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = text("SELECT pg_advisory_xact_lock(:key)")
+        self._enabled = engine.dialect.name == "postgresql"
+
+    def hold(self, account_id: AccountId) -> None:
+        if not self._enabled:
+            return
+        key = account_id.value - (1 << 64) if account_id.value >= 1 << 63 else account_id.value
+        with connect(self._engine) as connection:
+            connection.execute(self._lock, {"key": key})

@@ -159,6 +159,7 @@ class OrderUseCases:
         # Placed at or after its audited decision: U4 reads the decision in force then.
         order = attrs.evolve(order, created_at_ns=stores.clock.now_ns())
         if not order.reduce_only:
+            self._c.exchange.hold_account(order.account_id)  # other processes: one at a time
             self._c.exchange.check_opening(authorized.account, order.contract, order)
         stores.orders.add_order(order)
         return _Recorded(order, resumed=False)
