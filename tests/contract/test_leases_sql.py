@@ -1,5 +1,6 @@
-"""The lease contract suite against SQLite and PostgreSQL, and the fence's promise on
-PostgreSQL: a takeover waits for the fenced writes, then the old token is refused."""
+"""The lease contract suite against SQLite and PostgreSQL, and the promises of the locks on
+PostgreSQL: a takeover waits for the fenced writes, then the old token is refused; a second
+holder of an account waits for the first's unit of work."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import threading
 
 import pytest
 
-from axadapters.sql.leases import SqlInstrumentLeases
+from axadapters.sql.leases import SqlAccountLocks, SqlInstrumentLeases
 from axadapters.sql.tx import SqlUnitOfWork
+from axdomain.ids import AccountId
 from axdomain.leases import StaleLease
 from tests.contract.sql_support import PostgresLeg, SqlDatabases, SqliteLeg
 from tests.contract.suite_leases import BTC, T0, TTL_NS, LeaseContract
@@ -52,3 +54,28 @@ class TestPostgresLeases(PostgresLeg, SqlLeaseMaker, LeaseContract):
         assert getattr(new, "token", None) == 2
         with pytest.raises(StaleLease):
             leases.fence(BTC, "a", lease.token, T0 + 1)
+
+
+@pytest.mark.postgres
+class TestPostgresAccountLocks(PostgresLeg):
+    def test_a_second_holder_of_an_account_waits_for_the_first_unit_of_work(self) -> None:
+        engine = self.sql.engine(self.sql.new_url())
+        locks, uow = SqlAccountLocks(engine), SqlUnitOfWork(engine)
+        account, other = AccountId(0xFFFF_0000_0000_0001), AccountId(7)  # top bit set, and not
+        held, second = threading.Event(), threading.Event()
+
+        def contender() -> None:
+            held.wait(5)
+            with uow.transaction():
+                locks.hold(other)  # another account: never waits
+                locks.hold(account)
+                second.set()
+
+        thread = threading.Thread(target=contender)
+        thread.start()
+        with uow.transaction():
+            locks.hold(account)
+            held.set()
+            assert not second.wait(0.3)  # the contender waits for this unit of work
+        assert second.wait(5)
+        thread.join(5)
