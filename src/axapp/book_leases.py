@@ -92,7 +92,7 @@ class BookLeases:
         # from the log first. Never inside a request's transaction (the rebuild may post
         # fills): then it runs once that ends, and this request is asked to retry.
         if self.uow is not None and self.uow.active:
-            self.uow.after(lambda: self._take_over_later(lease))
+            self.uow.after(lambda: self._take_over_later(contract))
             raise InstrumentBusy(contract, 1)
         self._take_over(lease)
 
@@ -105,11 +105,14 @@ class BookLeases:
                 self._lose(lease.contract)
                 raise
 
-    def _take_over_later(self, lease: Lease) -> None:
-        """After a transaction: a failure here must not hide the request's own outcome;
-        the lease is dropped and the next claim tries again."""
+    def _take_over_later(self, contract: ContractId) -> None:
+        """After the request's transaction, which rolled back the lease taken inside it:
+        take it again, on its own, and rebuild. A failure here must not hide the request's
+        own outcome; the lease is dropped and the next claim tries again."""
         with contextlib.suppress(Exception):  # dropped by _take_over; the next claim retries
-            self._take_over(lease)
+            lease = self.leases.acquire(contract, self.owner, self.clock.now_ns(), self.ttl_ns)
+            if lease is not None:
+                self._take_over(lease)
 
     def _lose(self, contract: ContractId) -> None:
         if self.held.pop(contract, None) is not None and self.exchange is not None:

@@ -117,3 +117,31 @@ def test_a_stale_owner_cannot_write_for_the_instrument(two: tuple[Process, Proce
     cancelled = second.app.orders.cancel(alice_there, order_id=order.order_id)
     assert cancelled.order.status is OrderStatus.CANCELLED
     assert not second.app.exchange.book.is_resting(order.order_id)
+
+
+def test_a_takeover_met_inside_a_cancel_happens_after_it_and_the_retry_passes(
+    two: tuple[Process, Process],
+) -> None:
+    first, second = two
+    ops = first.app.gateway.authenticate(create_operator(first.app.stores, "ops", PEPPER))
+    user, account = first.app.operator.onboard_user(ops, "alice")
+    first.app.money.deposit(ops, account.account_id, 10_000 * MICRO, "fund")
+    alice = first.app.gateway.authenticate(first.app.operator.issue_session(ops, user.user_id))
+    order = first.app.orders.place(
+        alice,
+        symbol=SYMBOL,
+        side=Side.SELL,
+        qty_lots=1,
+        limit_price_micro_usd=2_000 * MICRO,
+        client_order_id="rest",
+        idempotency_key="rest",
+    ).order.order
+    second.clock.advance_ms(TTL_MS)  # the first's lease has lapsed for the second
+    second.app.exchange.sync()
+    with pytest.raises(InstrumentBusy):  # the rebuild may not run inside the cancel
+        second.app.orders.cancel(alice, order_id=order.order_id)
+    assert second.app.exchange.book.is_resting(order.order_id)  # rebuilt right after it
+    lease = second.books.leases.current(order.contract)
+    assert lease is not None and lease.owner == "second" and lease.token == 2
+    cancelled = second.app.orders.cancel(alice, order_id=order.order_id)
+    assert cancelled.order.status is OrderStatus.CANCELLED
