@@ -9,9 +9,15 @@ use cases. The key pepper (HMAC key of every stored key and operator secret) com
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import socket
 from pathlib import Path
 
+from axadapters.ledger_service import RemoteLedger
+from axadapters.sql.leases import SqlAccountLocks
+from axapp.book_leases import BookLeases, Sharing, fenced
 from axapp.config import Config
 from axapp.exchange import Exchange
 from axapp.runtime import Runtime
@@ -33,19 +39,25 @@ def ensure_system_accounts(stores: Stores) -> None:
     """The reserved system accounts exist once; they never get a UBO or a grant."""
     for name, account_id in SYSTEM_ACCOUNTS.by_name().items():
         if stores.accounts.get_account(account_id) is None:
-            stores.accounts.add_account(
-                Account(account_id, name, AccountKind.SYSTEM, None, stores.clock.now_ns())
-            )
+            with contextlib.suppress(Conflict):  # another process starting at the same time
+                stores.accounts.add_account(
+                    Account(account_id, name, AccountKind.SYSTEM, None, stores.clock.now_ns())
+                )
 
 
 def ensure_seed_products(stores: Stores) -> None:
     """The seed table's products and perpetuals, then the startup check against it."""
     if not stores.products.list_products():
         products, instruments = seed_rows(stores.clock.now_ns())
-        for product in products:
-            stores.products.seed_product(product)
-        for instrument in instruments:
-            stores.products.add_instrument(instrument)
+        try:
+            with stores.uow.transaction():
+                for product in products:
+                    stores.products.seed_product(product)
+                for instrument in instruments:
+                    stores.products.add_instrument(instrument)
+        except Conflict:
+            if not stores.products.list_products():  # not a concurrent start: a real clash
+                raise
     load_symbol_registry(stores.products)
 
 
@@ -73,13 +85,30 @@ def _write_new_pepper(path: Path) -> None:
 
 
 def application(runtime: Runtime, pepper: bytes | None = None) -> Application:
+    config = runtime.config
+    shared: Sharing | None = None
+    if config.ledger_url is not None and isinstance(runtime.ledger, RemoteLedger):
+        # Several processes share this ledger: fold its commits in its order, hold a book
+        # only under an instrument lease, decide on an account's free cash one process at a
+        # time (docs/scale_serve.md).
+        owner = instance_owner(config.instance_name)
+        books = BookLeases(runtime.leases, runtime.stores.clock, owner, config.lease_ttl_ms)
+        shared = Sharing(runtime.ledger, books, SqlAccountLocks(runtime.sql.engine))
     return assemble(
         runtime.stores,
         runtime.ledger,
         runtime.sessions,
-        pepper if pepper is not None else load_pepper(runtime.config),
+        pepper if pepper is not None else load_pepper(config),
         risk_cache=runtime.risk_cache,
+        shared=shared,
     )
+
+
+def instance_owner(name: str | None) -> str:
+    """Unique per process, even under one ``AX_INSTANCE`` name: a restarted or duplicated
+    process must never pass for its predecessor in the lease fence."""
+    base = (name or socket.gethostname() or "ax")[:40]
+    return f"{base}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
 def assemble(
@@ -89,11 +118,19 @@ def assemble(
     pepper: bytes,
     *,
     risk_cache: RiskSnapshotCache | None = None,
+    shared: Sharing | None = None,
 ) -> Application:
-    """Adapters in, use cases out: the one place the application is wired."""
+    """Adapters in, use cases out: the one place the application is wired. ``shared``: the
+    ledger's tail and the book leases when other processes serve the same stores."""
     ensure_system_accounts(stores)
     ensure_seed_products(stores)
-    exchange = Exchange(stores=stores, ledger=ledger, risk_cache=risk_cache)
+    if shared is None:
+        exchange = Exchange(stores=stores, ledger=ledger, risk_cache=risk_cache)
+    else:
+        stores = fenced(stores, shared.books)
+        exchange = Exchange(stores=stores, ledger=ledger, risk_cache=risk_cache, tail=shared.tail)
+        shared.books.attach(exchange)
+        exchange.account_locks = shared.account_locks
     exchange.bootstrap()
     return Application(stores=stores, exchange=exchange, sessions=sessions, pepper=pepper)
 

@@ -15,7 +15,7 @@ from axapp.config import Config
 from axapp.rollout_cli import ROLLOUT, add_rollout_commands, run_rollout_command
 from axapp.services import ServiceUnavailable, preflight, unavailable_from
 from axapp.venue_cli import VENUE_COMMANDS, register_venue_commands, run_venue_command
-from axdomain.errors import DomainError
+from axdomain.errors import DomainError, InvalidValue
 from axdomain.ledger.port import LedgerUnavailable
 
 # Exit codes: 1 = the command ran and found a problem (a violation, a refusal);
@@ -86,6 +86,38 @@ def _repair(config: Config, out: TextIO, *, check: bool) -> int:
         return 1 if left else 0
 
 
+def _ledger_serve(config: Config, url: str | None, out: TextIO) -> int:
+    """The journaled twin of the data folder, served to every ``ax serve`` that names the
+    same ``AX_LEDGER_URL``; the single writer of the journal, until SIGTERM."""
+    import signal
+
+    from axadapters.ledger_service import LedgerServer
+    from axadapters.ledger_twin import LedgerTwin
+
+    url = url or config.ledger_url
+    if url is None:
+        raise InvalidValue("--url", None, "give --url or set AX_LEDGER_URL")
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    with LedgerTwin.open(
+        config.ledger_journal_path, batch_events_max=config.tigerbeetle_batch_max
+    ) as twin:
+        server = LedgerServer(twin, url)
+
+        def stop(_signal: int, _frame: object) -> None:
+            import threading
+
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            out.write(f"ax ledger-serve: serving {config.ledger_journal_path} at {server.url}\n")
+            out.flush()
+            server.serve_forever()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
 def _operator(config: Config, command: str, name: str, out: TextIO) -> int:
     """``create`` prints the token alone on one line (shown once, stored hashed)."""
     from axapp.bootstrap import create_operator, load_pepper, revoke_operator
@@ -132,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the HTTP shell until SIGTERM")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    ledger = commands.add_parser("ledger-serve", help="serve the ledger to several ax serve")
+    ledger.add_argument("--url", help="unix:///path or tcp://127.0.0.1:PORT (AX_LEDGER_URL)")
     audit = commands.add_parser("audit", help="check the twelve invariants; exit 1 on violation")
     audit_commands = audit.add_subparsers(dest="audit_command")
     who = audit_commands.add_parser("who-could", help="who could do what on an account at a time")
@@ -160,7 +194,8 @@ def _guarded(args: argparse.Namespace) -> int:
         sys.stderr.write(f"ax: {type(error).__name__}: {error}\n")
         return EXIT_FAILED
     except LedgerUnavailable as error:
-        sys.stderr.write(f"ax: cannot use the ledger at AX_TIGERBEETLE_ADDRESSES: {error}\n")
+        where = "AX_LEDGER_URL" if config and config.ledger_url else "AX_TIGERBEETLE_ADDRESSES"
+        sys.stderr.write(f"ax: cannot use the ledger at {where}: {error}\n")
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         return 130
@@ -194,6 +229,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         from axapp.http.server import serve
 
         return serve(config, host=args.host, port=args.port)
+    if args.command == "ledger-serve":
+        return _ledger_serve(config, args.url, sys.stdout)
     if args.command == "audit":
         from axapp.audit_report import run_audit, run_who_could
 

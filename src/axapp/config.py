@@ -13,6 +13,9 @@
 | ``AX_CLICKHOUSE_CLUSTER`` | the server's cluster name: replicated, sharded tables | one node |
 | ``AX_TIGERBEETLE_BATCH_MAX`` | events per ledger request (the cluster's batch size) | 8189 |
 | ``AX_TRUSTED_PROXIES`` | proxies whose ``X-Forwarded-For`` ``ax serve`` believes | none |
+| ``AX_LEDGER_URL`` | a ledger service (``ax ledger-serve``) shared by several ``ax serve`` | none |
+| ``AX_LEASE_TTL_MS`` | how long a process holds an instrument's book unrenewed | 5000 |
+| ``AX_INSTANCE`` | this process's lease owner name (pid and nonce added) | host name |
 
 Numbers are ASCII decimal digits only: ``str.isdigit`` also accepts superscripts and other
 scripts' digits (``²``, ``١٢٣``), which must never become a cluster id.
@@ -28,6 +31,7 @@ from pathlib import Path
 import attrs
 
 from axdomain.errors import InvalidValue
+from axdomain.leases import MAX_LEASE_TTL_MS, require_lease_ttl_ms
 from axdomain.ledger.planners import CHAIN_EVENTS_MAX
 from axdomain.ledger.port import TIGERBEETLE_BATCH_EVENTS_MAX
 
@@ -38,6 +42,7 @@ PORT_MAX = 65_535
 # The official client's limit (``replicas_max``); it refuses a longer list at start.
 TIGERBEETLE_REPLICAS_MAX = 6
 _FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+DEFAULT_LEASE_TTL_MS = 5_000
 
 
 _ASCII_DIGITS = frozenset("0123456789")
@@ -127,6 +132,13 @@ def _clickhouse_cluster(text: str | None) -> str | None:
     return text
 
 
+def _lease_ttl_ms(text: str | None) -> int:
+    if text is None:
+        return DEFAULT_LEASE_TTL_MS
+    ttl_ms = ascii_decimal("AX_LEASE_TTL_MS", text, MAX_LEASE_TTL_MS)
+    return require_lease_ttl_ms(ttl_ms, "AX_LEASE_TTL_MS")
+
+
 @attrs.frozen
 class Config:
     data_dir: Path
@@ -139,6 +151,9 @@ class Config:
     trusted_proxies: str | None = None
     redis_cluster: bool = False
     clickhouse_cluster: str | None = None
+    ledger_url: str | None = None
+    lease_ttl_ms: int = DEFAULT_LEASE_TTL_MS
+    instance_name: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -157,6 +172,9 @@ class Config:
             trusted_proxies=get("AX_TRUSTED_PROXIES"),
             redis_cluster=_flag("AX_REDIS_CLUSTER", get("AX_REDIS_CLUSTER")),
             clickhouse_cluster=_clickhouse_cluster(get("AX_CLICKHOUSE_CLUSTER")),
+            ledger_url=get("AX_LEDGER_URL"),
+            lease_ttl_ms=_lease_ttl_ms(get("AX_LEASE_TTL_MS")),
+            instance_name=get("AX_INSTANCE"),
         )
 
     @property

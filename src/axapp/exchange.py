@@ -18,6 +18,7 @@ state (one entry per non-flat position and per account).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 import attrs
 
@@ -43,7 +44,7 @@ from axdomain.ledger.invariants import (
     Violation,
     check_all_invariants,
 )
-from axdomain.ledger.ownership import OwnLedgerScan, scan_own_ledger
+from axdomain.ledger.ownership import OwnLedgerScan, own_ledgers, scan_own_ledger
 from axdomain.ledger.planners import (
     DelistFence,
     FillSide,
@@ -79,6 +80,7 @@ from axdomain.ledger.risk import RiskState
 from axdomain.ledger.values import LedgerAccount, Transfer, TransferCode
 from axdomain.ledger_ids import derive_tb_usd_account_id
 from axdomain.orders import Fill, Order, OrderStatus, Side, TimeInForce
+from axdomain.ports import AccountLocks
 from axdomain.products import Instrument, Product
 
 __all__ = ["Committed", "Exchange", "LedgerRejected", "OrderRejected"]
@@ -116,23 +118,58 @@ class PlacedOrder:
     fills: tuple[Fill, ...]
 
 
+class LedgerTail(Protocol):
+    """A ledger shared with other processes: what they (and we) committed after a time."""
+
+    def transfers_after(
+        self, ledgers: Sequence[int], after_timestamp: int
+    ) -> tuple[list[Transfer], int]:
+        """The transfers after a timestamp in commit order, and the timestamp to ask from
+        next (the ledger's head: nothing up to it is missing from the answer)."""
+        ...
+
+
+class BookOwnership(Protocol):
+    """Who may hold an instrument's book: ``claim`` returns once this process does (it may
+    rebuild the book first) or raises ``InstrumentBusy``."""
+
+    def claim(self, contract: ContractId) -> None: ...
+
+
 class Exchange:
     def __init__(
-        self, *, stores: Stores, ledger: LedgerPort, risk_cache: RiskSnapshotCache | None = None
+        self,
+        *,
+        stores: Stores,
+        ledger: LedgerPort,
+        risk_cache: RiskSnapshotCache | None = None,
+        tail: LedgerTail | None = None,
     ) -> None:
         self.stores = stores
         self.ledger = ledger
         self.risk_cache = risk_cache
         self.book = MatchingBook()
+        self._tail = tail
+        self.ownership: BookOwnership | None = None  # None: this process owns every book
+        self.account_locks: AccountLocks | None = None  # None: no other process decides
         self._unprojected: list[ProjectedChain] = []
-        transfers = self.own_ledger_scan().transfers
+        # The cursor is read before the scan: a process sharing the stores may project in
+        # between, which leaves the cursor behind the scan (caught up), never ahead of it.
         cursor = stores.projections.cursor()
+        if tail is None:
+            transfers = self.own_ledger_scan().transfers
+            self._folded_timestamp = 0
+        else:  # one consistent cut of a ledger that other processes keep writing to
+            ledgers = own_ledgers(stores.products.list_products())
+            cut, self._folded_timestamp = tail.transfers_after(ledgers, 0)
+            transfers = tuple(cut)
         self.risk, missing = catch_up(transfers, cursor)
         self._cursor = cursor
         self._unprojected = missing
         self.flush_projections()
-        self._recover_pending_fills()
-        self._rebuild_book()
+        if tail is None:
+            self._recover_pending_fills()
+            self._rebuild_book()
 
     def own_ledger_scan(self) -> OwnLedgerScan:
         """This exchange's accounts and transfers only: a shared cluster's others are skipped
@@ -177,12 +214,15 @@ class Exchange:
             as_of_ns=self.stores.clock.now_ns(),
         )
 
-    def _recover_pending_fills(self) -> None:
+    def _recover_pending_fills(self, contract: ContractId | None = None) -> None:
         """A fill whose intent was written but whose outcome was not: the ledger decides.
-        Its transfers exist -> apply it to the order log; they do not -> forget it."""
+        Its transfers exist -> apply it to the order log; they do not -> forget it.
+        ``contract``: only that instrument's (a book taken over from another process)."""
         for pending in self.stores.pending_fills.all_pending():
-            found = self.ledger.lookup_transfers([pending.first_transfer_id])
             taker = self.stores.orders.get_order(pending.taker_order_id)
+            if contract is not None and (taker is None or taker.contract != contract):
+                continue
+            found = self.ledger.lookup_transfers([pending.first_transfer_id])
             maker = self.stores.orders.get_order(pending.maker_order_id)
             if (
                 found
@@ -199,17 +239,60 @@ class Exchange:
         already on the book (its matching was cut short by a crash) is matched now; an
         immediate-or-cancel order never rests."""
         for instrument in self.stores.products.list_instruments():
-            for order in self.stores.orders.resting_orders(instrument.contract):
-                current = self._current(order)
-                if not current.status.is_resting:
-                    continue
-                if current.remaining_lots == 0:  # filled, status not yet written: finish it
-                    self._finish(current, OrderStatus.FILLED, None)
-                    continue
-                if current.time_in_force is TimeInForce.IOC or self.book.plan(current):
-                    self.submit(current)
-                else:
-                    self.book.rest(current, current.remaining_lots)
+            self._rebuild_contract(instrument.contract)
+
+    def _rebuild_contract(self, contract: ContractId) -> None:
+        for order in self.stores.orders.resting_orders(contract):
+            current = self._current(order)
+            if not current.status.is_resting:
+                continue
+            if current.remaining_lots == 0:  # filled, status not yet written: finish it
+                self._finish(current, OrderStatus.FILLED, None)
+                continue
+            if current.time_in_force is TimeInForce.IOC or self.book.plan(current):
+                self.submit(current)
+            else:
+                self.book.rest(current, current.remaining_lots)
+
+    # ------------------------------------------------------------------ several processes
+    # Only with a shared ledger (``tail``): see docs/scale_serve.md. The risk fold follows
+    # the ledger's commit order, whoever committed; a book is held only under a lease.
+
+    def sync(self) -> list[ProjectedChain]:
+        """Fold what was committed since the last fold (by any process), in commit order,
+        and queue it for projection; returns the chains folded now."""
+        if self._tail is None:
+            return []
+        ledgers = own_ledgers(self.stores.products.list_products())
+        fresh, head = self._tail.transfers_after(ledgers, self._folded_timestamp)
+        self._folded_timestamp = max(self._folded_timestamp, head)
+        if not fresh:
+            return []
+        chains = [project_chain(self.risk, chain) for chain in split_chains(fresh)]
+        self._unprojected += chains
+        self.stores.uow.after(self.flush_projections)
+        return chains
+
+    def hold_account(self, account_id: AccountId) -> None:
+        """Inside the request's unit of work, before deciding on the account's free cash:
+        no other process decides on it until this one commits, and the fold includes
+        whatever the last one committed."""
+        if self.account_locks is not None:
+            self.account_locks.hold(account_id)
+            self.sync()
+
+    def claim(self, contract: ContractId) -> None:
+        """Before an order of ``contract`` is recorded or touched: this process must hold
+        its book (``InstrumentBusy`` otherwise)."""
+        if self.ownership is not None:
+            self.ownership.claim(contract)
+
+    def take_over(self, contract: ContractId) -> None:
+        """A book this process has just been granted: forget any copy it held, finish the
+        previous owner's fills cut short, replay the log's open orders of the contract."""
+        self.book.clear(contract)
+        self._recover_pending_fills(contract)
+        self._rebuild_contract(contract)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -222,6 +305,8 @@ class Exchange:
         if found:
             raise LedgerRejected("ledger_account", min(found), "only part of a linked group exists")
         errors = self.ledger.create_accounts(accounts)
+        if errors and len(self.ledger.lookup_accounts([a.id for a in accounts])) == len(accounts):
+            return  # another process sharing the ledger created the same group just now
         if errors:
             first = errors[0]
             raise LedgerRejected("ledger_account", accounts[first.index].id, first.result.value)
@@ -252,11 +337,15 @@ class Exchange:
                 indexes = range(start, start + len(chain))
                 start += len(chain)
                 if failed.isdisjoint(indexes):
-                    chains.append(project_chain(self.risk, chain))
+                    if self._tail is None:
+                        chains.append(project_chain(self.risk, chain))
                     committed += chain
             if errors and refusal is None:
                 refusal = self._rejection(part, errors)
-        if chains:
+        if self._tail is not None:  # shared: ours are folded with the others', in order
+            mine = {t.id for t in committed}
+            chains = [c for c in self.sync() if c.transfers[0].id in mine]
+        elif chains:
             self._unprojected += chains
             self.stores.uow.after(self.flush_projections)
         if refusal is not None:
@@ -445,6 +534,7 @@ class Exchange:
         """Match a recorded order, one fill at a time: the fill's intent is written, the
         ledger posts it, then the order log, the fill rows and the book move together. A
         fill refused because of one side cancels that side's order with the reason."""
+        self.claim(order.contract)
         fills: list[Fill] = []
         taker = self._current(order)
         for _ in range(MAX_FILLS_PER_SUBMIT):
@@ -586,6 +676,7 @@ class Exchange:
 
     def cancel(self, order: Order, reason: str) -> Order:
         """Close a resting order in the log; it leaves the book once that is durable."""
+        self.claim(order.contract)
         current = self._current(order)
         done = self._finish(current, OrderStatus.CANCELLED, reason)
 

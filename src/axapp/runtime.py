@@ -1,5 +1,6 @@
 """Opens the configured adapters: SQL stores (SQLite file by default), the ledger (the
-journaled twin by default) and the cache (memory by default, Redis with AX_REDIS_URL)."""
+journaled twin by default; a ledger service with AX_LEDGER_URL) and the cache (memory by
+default, Redis with AX_REDIS_URL)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import attrs
 
 from axadapters.ledger_twin import LedgerTwin
 from axadapters.memory.cache import MemoryRiskSnapshotCache, MemorySessionStore
+from axadapters.sql.leases import SqlInstrumentLeases
 from axadapters.sql.stores import SqlStores, open_sql_stores
 from axadapters.system import OsSecretSource, SystemClock, UlidIdGenerator
 from axapp.config import Config
 from axapp.stores import Stores
 from axdomain.cache import RiskSnapshotCache, SessionStore
 from axdomain.ledger.port import LedgerPort
+from axdomain.ports import InstrumentLeases
 
 
 @attrs.frozen
@@ -26,9 +29,15 @@ class Runtime:
     ledger: LedgerPort
     risk_cache: RiskSnapshotCache
     sessions: SessionStore
+    leases: InstrumentLeases
 
 
 def _open_ledger(config: Config) -> LedgerPort:
+    if config.ledger_url:
+        # A ledger service shared with other processes (docs/scale_serve.md).
+        from axadapters.ledger_service import RemoteLedger
+
+        return RemoteLedger.connect(config.ledger_url)
     if config.tigerbeetle_addresses:
         # Imported only when configured: the embedded default never loads the client.
         from axadapters.tigerbeetle import TigerBeetleLedger
@@ -87,7 +96,8 @@ def open_runtime(config: Config) -> Iterator[Runtime]:
     ledger = _open_ledger(config)
     try:
         risk_cache, sessions = _open_cache(config, clock)
-        yield Runtime(config, stores, sql, ledger, risk_cache, sessions)
+        leases = SqlInstrumentLeases(sql.engine)
+        yield Runtime(config, stores, sql, ledger, risk_cache, sessions, leases)
     finally:
         close = getattr(ledger, "close", None)
         if callable(close):

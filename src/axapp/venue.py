@@ -53,6 +53,11 @@ class MatchingBook:
         self._resting.get(order.contract, {}).pop(order.order_id, None)
         return self._remaining.pop(order.order_id, None) is not None
 
+    def clear(self, contract: ContractId) -> None:
+        """Forget one contract's book (its owner changed: it is rebuilt from the log)."""
+        for order_id in self._resting.pop(contract, {}):
+            self._remaining.pop(order_id, None)
+
     def plan(self, taker: Order) -> list[Match]:
         """The matches ``taker`` would make against the opposite side; changes nothing."""
         if taker.order_id in self._remaining:

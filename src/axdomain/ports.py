@@ -17,6 +17,7 @@ from axdomain.audit import AuditRecord
 from axdomain.contracts import ContractId, ProductId
 from axdomain.idempotency import IdempotencyRecord
 from axdomain.ids import AccountId, UserId
+from axdomain.leases import Lease
 from axdomain.membership import Grant, User
 from axdomain.operators import Operator
 from axdomain.orders import Fill, Order, OrderStatus
@@ -252,3 +253,35 @@ class PendingFills(Protocol):
     def all_pending(self) -> Sequence[PendingFill]: ...
 
     def delete(self, taker_order_id: int, fill_key: int) -> None: ...
+
+
+class InstrumentLeases(Protocol):
+    """Who owns each instrument's matching book (``axdomain.leases``). Times are the
+    caller's clock (``Clock.now_ns``): processes sharing leases need clocks that agree to
+    well under the lease TTL."""
+
+    def acquire(self, contract: ContractId, owner: str, now_ns: int, ttl_ns: int) -> Lease | None:
+        """Take the lease (absent or expired: the token grows by one if the owner changes)
+        or renew it (already ``owner``'s: same token); None while another owner's lease
+        has not expired."""
+        ...
+
+    def current(self, contract: ContractId) -> Lease | None: ...
+
+    def fence(self, contract: ContractId, owner: str, token: int, now_ns: int) -> None:
+        """``StaleLease`` unless ``owner`` holds the lease with ``token`` unexpired at
+        ``now_ns``. Inside a unit of work the lease stays as checked until it ends, so the
+        check and the writes it guards commit together or a takeover waits for them."""
+        ...
+
+    def release(self, contract: ContractId, owner: str, token: int) -> None:
+        """Expire the lease now if ``owner`` still holds it with ``token`` (a clean stop)."""
+        ...
+
+
+class AccountLocks(Protocol):
+    def hold(self, account_id: AccountId) -> None:
+        """Inside a unit of work: no other process holds the same account until it ends, so
+        decisions on one account's free cash (margin, withdrawals) are taken one at a time
+        across processes. A store with a single writer may do nothing."""
+        ...

@@ -22,6 +22,8 @@ class MemoryProjections:
         return self._cursor
 
     def project(self, chains: Sequence[ProjectedChain], cursor: ProjectionCursor) -> None:
+        if self._cursor.transfers_projected >= cursor.transfers_projected:
+            return  # already projected (by another writer of the same ledger)
         for chain in chains:
             for stamp in chain.stamps:
                 self._stamps.setdefault((stamp.account_id, stamp.sequence_number), stamp)

@@ -2,7 +2,9 @@
 
 ``project`` writes a batch of chains and moves the cursor in one transaction; every row is
 keyed ``(account_id, sequence_number)`` and inserted with ON CONFLICT DO NOTHING, so a
-replayed batch changes nothing. Balances go to ``current_balances`` in the same transaction.
+replayed batch changes nothing, and a batch the stored cursor has already passed (another
+process on the same ledger projected it) is skipped whole. Balances go to
+``current_balances`` in the same transaction.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class SqlProjections:
             balances.update(chain.usd_after)
             updated_at = max(updated_at, chain.transfers[0].user_data_64)
         with begin(self._engine) as connection:
+            if self._projected(connection) >= cursor.transfers_projected:
+                return  # another process sharing the ledger projected these already
             insert_ignoring_duplicates(connection, schema.account_events, events)
             insert_ignoring_duplicates(connection, schema.position_records, positions)
             insert_ignoring_duplicates(connection, schema.transaction_records, transactions)
@@ -100,6 +104,17 @@ class SqlProjections:
                 },
                 ("name",),
             )
+
+    @staticmethod
+    def _projected(connection: Connection) -> int:
+        """The stored cursor, locked until the batch commits: with several processes
+        projecting the same ledger, the cursor and the balances only ever move forward."""
+        table = schema.projection_cursor
+        query = select(table.c.transfers_projected).where(table.c.name == CURSOR_NAME)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        stored = connection.execute(query).scalar()
+        return int(stored or 0)
 
     def stamps(self) -> Sequence[SequenceStamp]:
         table = schema.account_events

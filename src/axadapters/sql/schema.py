@@ -545,3 +545,15 @@ lane_kill_switch_log = Table(
     Column("at_ns", BigInteger, nullable=False),
     Index("ix_lane_kill_switch_log_label", "label", "seq"),
 )
+
+# Who owns each instrument's matching book (``axdomain.leases``): one row per instrument
+# ever leased; ``token`` is the fencing token, +1 on every change of owner.
+instrument_leases = Table(
+    "instrument_leases",
+    metadata,
+    Column("contract_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("owner", String(64), nullable=False),
+    Column("token", BigInteger, nullable=False),
+    Column("expires_at_ns", BigInteger, nullable=False),
+    CheckConstraint("token >= 1", name="ck_instrument_leases_token"),
+)

@@ -23,7 +23,13 @@ from starlette.responses import Response
 from axapp.config import Config
 from axapp.http import models as m
 from axapp.http.limits import BodyLimit
-from axapp.http.problems import PROBLEM_MEDIA_TYPE, from_domain_error, problem, unavailable
+from axapp.http.problems import (
+    PROBLEM_MEDIA_TYPE,
+    from_domain_error,
+    instrument_busy,
+    problem,
+    unavailable,
+)
 from axapp.http.shapes import (
     account_flags,
     audit_item,
@@ -38,6 +44,8 @@ from axapp.services import ServiceUnavailable, unavailable_from
 from axapp.use_cases import Application
 from axdomain.errors import DomainError, InvalidValue
 from axdomain.ids import AccountId, UserId
+from axdomain.leases import InstrumentBusy, StaleLease
+from axdomain.ledger.port import LedgerUnavailable
 from axdomain.membership import OperatorPrincipal, Principal
 from axdomain.orders import OrderStatus, Side, TimeInForce
 from axdomain.paging import MAX_PAGE_SIZE, page_of, parse_cursor, parse_limit
@@ -152,11 +160,21 @@ class Shell:
 
     def _answer(self, work: Callable[[], T]) -> T | Response:
         try:
+            # With other processes on the same ledger: fold what they committed first, so
+            # every decision and read sees the ledger as it is (a no-op when alone).
+            self.app.exchange.sync()
             return work()
         except DomainError as error:
             return from_domain_error(error)
         except ServiceUnavailable as error:
             return unavailable(error)
+        except InstrumentBusy as error:
+            return instrument_busy(error.retry_after_s)
+        except StaleLease:
+            return instrument_busy(1)
+        except LedgerUnavailable as error:
+            log.warning("ledger failed: %s", error)
+            return unavailable()
         except Exception as error:
             down = unavailable_from(error, self.config)
             if down is not None:

@@ -122,3 +122,13 @@ def unavailable(error: ServiceUnavailable | None = None) -> Response:
     """A backing service is down: say which kind, never the driver's words or the URL."""
     service = error.service if error is not None else "a backing service"
     return problem(503, "unavailable", f"{service} is unavailable; retry later")
+
+
+def instrument_busy(retry_after_s: int) -> Response:
+    """Another ``ax serve`` process owns this instrument's book: retry (any process) after
+    the hint; by then the owner has answered or its lease has passed to whoever is asked."""
+    response = problem(
+        503, "unavailable", "the instrument's book is held by another process; retry later"
+    )
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response

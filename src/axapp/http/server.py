@@ -17,6 +17,7 @@ import sys
 
 import uvicorn
 
+from axapp.book_leases import BookLeases
 from axapp.bootstrap import application, load_pepper
 from axapp.config import Config
 from axapp.http.app import create_app
@@ -80,6 +81,9 @@ def serve(config: Config, *, host: str, port: int) -> int:
                 server.run(sockets=[sock])
             finally:
                 signal.signal(signal.SIGTERM, previous)
+            ownership = app.exchange.ownership
+            if isinstance(ownership, BookLeases):  # hand the books over now, not after the TTL
+                worker.run_blocking(ownership.release_all)
     finally:
         worker.close()
         sock.close()

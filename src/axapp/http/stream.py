@@ -158,6 +158,7 @@ class Streams:
 
     def poll(self, request: Request, watch: AccountWatch) -> list[bytes]:
         self.still_allowed(request, watch.account_id)
+        self.shell.app.exchange.sync()  # what other processes on the ledger committed
         return self.news(watch)
 
     async def events(self, request: Request, watch: AccountWatch) -> AsyncIterator[bytes]:

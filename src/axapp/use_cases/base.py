@@ -13,6 +13,7 @@ from axapp.exchange import Exchange
 from axapp.gateway import Gateway
 from axapp.stores import Stores
 from axdomain.contracts import ContractId
+from axdomain.errors import Conflict
 from axdomain.idempotency import (
     IdempotencyRecord,
     parse_idempotency_key,
@@ -61,14 +62,23 @@ class Context:
             require_same_request(existing, operation, fingerprint)
             return decode(json.loads(existing.response_json))
         view = compute(key)
-        self.stores.idempotency.put(
-            IdempotencyRecord(
-                account_id=account_id,
-                idempotency_key=key,
-                request_hash=fingerprint,
-                operation=operation,
-                response_json=json.dumps(view.as_dict(), sort_keys=True),
-                created_at_ns=self.stores.clock.now_ns(),
+        try:
+            self.stores.idempotency.put(
+                IdempotencyRecord(
+                    account_id=account_id,
+                    idempotency_key=key,
+                    request_hash=fingerprint,
+                    operation=operation,
+                    response_json=json.dumps(view.as_dict(), sort_keys=True),
+                    created_at_ns=self.stores.clock.now_ns(),
+                )
             )
-        )
+        except Conflict:
+            # The same request ran at the same time in another process and recorded first
+            # (its ledger transfers are ours: same derived ids): answer as it did.
+            recorded = self.stores.idempotency.get(account_id, key)
+            if recorded is None:
+                raise
+            require_same_request(recorded, operation, fingerprint)
+            return decode(json.loads(recorded.response_json))
         return view

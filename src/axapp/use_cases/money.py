@@ -189,6 +189,7 @@ class MoneyUseCases:
         return gateway.run(principal, Action.TRANSFER, source_id, effect)
 
     def _require_free(self, account_id: AccountId, amount: int) -> None:
+        self._c.exchange.hold_account(account_id)  # other processes: one decision at a time
         free = self._c.exchange.free_cash_micro_usd(account_id)
         if free < amount:
             raise InsufficientFunds("amount_micro_usd", amount, f"free cash is {free} micro-USD")

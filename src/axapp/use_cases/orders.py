@@ -89,6 +89,7 @@ class OrderUseCases:
             time_in_force=time_in_force,
             idempotency_key=idempotency_key,
         )
+        self._c.exchange.claim(intake.order.contract)  # this process holds the book, or 503
         outcome = self._c.gateway.run(
             principal, intake.action, intake.account_id, lambda a: self._record(intake, a)
         )
@@ -158,6 +159,7 @@ class OrderUseCases:
         # Placed at or after its audited decision: U4 reads the decision in force then.
         order = attrs.evolve(order, created_at_ns=stores.clock.now_ns())
         if not order.reduce_only:
+            self._c.exchange.hold_account(order.account_id)  # other processes: one at a time
             self._c.exchange.check_opening(authorized.account, order.contract, order)
         stores.orders.add_order(order)
         return _Recorded(order, resumed=False)
@@ -234,6 +236,7 @@ class OrderUseCases:
         order = self._find(principal, order_id, client_order_id, account_id)
 
         def effect(authorized: Authorized) -> OrderView:
+            self._c.exchange.claim(order.contract)  # after the decision: no oracle
             current = self._c.stores.orders.get_order(order.order_id) or order
             if current.status is not OrderStatus.OPEN:
                 raise Conflict("order_id", f"{order.order_id:016x}", f"is {current.status.value}")
@@ -259,6 +262,7 @@ class OrderUseCases:
         price = args.positive("limit_price_micro_usd", limit_price_micro_usd)
 
         def effect(authorized: Authorized) -> tuple[_Intake, PlaceResult | _Recorded]:
+            self._c.exchange.claim(order.contract)
             current = self._c.stores.orders.get_order(order.order_id) or order
             if current.status is not OrderStatus.OPEN:
                 raise Conflict("order_id", f"{order.order_id:016x}", f"is {current.status.value}")

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-# Re-chained onto the previous head on merge: this is the only line that names it.
 down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None

@@ -34,7 +34,6 @@ from sqlalchemy import text
 from axdomain.errors import InvalidValue
 
 revision = "0005"
-# Re-chained onto the previous head on merge: this is the only line that names it.
 down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
