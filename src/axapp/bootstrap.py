@@ -90,7 +90,7 @@ def application(runtime: Runtime, pepper: bytes | None = None) -> Application:
     if config.ledger_url is not None and isinstance(runtime.ledger, RemoteLedger):
         # Several processes share this ledger: fold its commits in its order, hold a book
         # only under an instrument lease, decide on an account's free cash one process at a
-        # time (docs/scale_serve.md).
+        # time (docs/scale.md, Several ax serve).
         owner = instance_owner(config.instance_name)
         books = BookLeases(runtime.leases, runtime.stores.clock, owner, config.lease_ttl_ms)
         shared = Sharing(runtime.ledger, books, SqlAccountLocks(runtime.sql.engine))

@@ -255,8 +255,9 @@ class Exchange:
                 self.book.rest(current, current.remaining_lots)
 
     # ------------------------------------------------------------------ several processes
-    # Only with a shared ledger (``tail``): see docs/scale_serve.md. The risk fold follows
-    # the ledger's commit order, whoever committed; a book is held only under a lease.
+    # Only with a shared ledger (``tail``): see docs/scale.md, "Several ax serve". The risk
+    # fold follows the ledger's commit order, whoever committed; a book is held only under a
+    # lease.
 
     def sync(self) -> list[ProjectedChain]:
         """Fold what was committed since the last fold (by any process), in commit order,

@@ -34,7 +34,7 @@ class Runtime:
 
 def _open_ledger(config: Config) -> LedgerPort:
     if config.ledger_url:
-        # A ledger service shared with other processes (docs/scale_serve.md).
+        # A ledger service shared with other processes (docs/scale.md, Several ax serve).
         from axadapters.ledger_service import RemoteLedger
 
         return RemoteLedger.connect(config.ledger_url)
