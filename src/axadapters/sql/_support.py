@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table
@@ -29,7 +29,7 @@ def flags_to_columns(permissions: Permissions, prefix: str = "") -> dict[str, bo
     return {f"{prefix}{name}": getattr(permissions, name) for name in Permissions.FLAG_NAMES}
 
 
-def flags_from_row(row: RowMapping, prefix: str = "") -> Permissions:
+def flags_from_row(row: Mapping[Any, Any], prefix: str = "") -> Permissions:
     return Permissions(**{name: bool(row[f"{prefix}{name}"]) for name in Permissions.FLAG_NAMES})
 
 
