@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table
+from sqlalchemy import Connection, Dialect, RowMapping, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -62,3 +63,53 @@ def upsert(
 
 def is_append_only_error(error: IntegrityError) -> bool:
     return "append-only" in str(error.orig)
+
+
+Columns = dict[str, list[Any]]  # one list of values per column, all of the same length
+
+
+def insert_columns(
+    connection: Connection, table: Table, columns: Columns, *, on_conflict: str = ""
+) -> None:
+    """PostgreSQL: ``INSERT ... SELECT * FROM unnest(one array per column)``.
+
+    One statement whatever the number of rows: one round trip, one transaction when the
+    connection autocommits, and one fixed text that psycopg prepares once (a multi-row
+    VALUES list would be a new statement, compiled and parsed, per row count). The arrays
+    go in binary. Rows are inserted in primary-key order when the key is among the columns:
+    the index then fills page after page instead of at random (about twice as fast for a
+    batch of projections, which arrive in ledger commit order, not key order).
+    """
+    statement = _insert_columns_sql(connection.dialect, table, tuple(columns), on_conflict)
+    connection.exec_driver_sql(statement, columns)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_columns_sql(
+    dialect: Dialect, table: Table, names: tuple[str, ...], on_conflict: str
+) -> str:
+    listed = ", ".join(names)
+    arrays = ", ".join(
+        f"%({name})b::{table.c[name].type.compile(dialect=dialect)}[]" for name in names
+    )
+    key = [column.name for column in table.primary_key.columns]
+    order = f"ORDER BY {', '.join(key)} " if key and set(key) <= set(names) else ""
+    return (
+        f"INSERT INTO {table.name} ({listed}) SELECT * FROM unnest({arrays}) AS rows ({listed}) "
+        f"{order}{on_conflict}"
+    )
+
+
+def insert_values(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: one ``INSERT ... VALUES (...), (...)`` of a few rows with plain scalar
+    parameters (psycopg dumps those in C; per-column arrays pay off only for large batches).
+    The text depends only on the row count, so it is built once and psycopg prepares it."""
+    names = tuple(rows[0])
+    statement = _insert_values_sql(table, names, len(rows))
+    connection.exec_driver_sql(statement, tuple(row[name] for row in rows for name in names))
+
+
+@functools.lru_cache(maxsize=512)
+def _insert_values_sql(table: Table, names: tuple[str, ...], count: int) -> str:
+    one = f"({', '.join(['%s'] * len(names))})"
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {', '.join([one] * count)}"

@@ -9,9 +9,9 @@ active unit is held in a ``ContextVar``, so threads and tasks never share one.
 A read-only unit (``read_only``, PostgreSQL) holds one connection in autocommit mode for the
 request: each read is one round trip, with no BEGIN/ROLLBACK around it. The only writes it
 allows are insert-only rows (the audit record), handed to the engine's ``GroupCommitter``:
-concurrent requests' rows go out as one multi-row INSERT, which is one transaction and one
-WAL flush, and each request leaves its unit only once its own row is durable. On SQLite
-(one writer, embedded) the rows are written in one transaction when the unit ends.
+concurrent requests' rows go out as one INSERT, which is one transaction and one WAL flush,
+and each request leaves its unit only once its own row is durable. On SQLite (one writer,
+embedded) the rows are written in one transaction when the unit ends.
 
 Two hooks serve what is not in the SQL transaction: ``on_commit`` callbacks (in-memory
 state such as the matching book, changed only once the rows are durable) run after a
@@ -34,6 +34,7 @@ import attrs
 from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from axadapters.sql._support import insert_values
 from axdomain.errors import Unavailable
 
 # Rows one group commit writes at most (one INSERT statement: 256 rows x ~25 columns stays
@@ -230,13 +231,14 @@ class SqlUnitOfWork:
 class GroupCommitter:
     """One thread that writes the rows of concurrent requests as one INSERT per batch.
 
-    A multi-row INSERT on an autocommit connection is one statement, one transaction and one
-    WAL flush however many requests it serves; while it runs, the next requests queue up and
-    form the next batch, so no artificial delay is needed. Each submitter gets a future that
-    completes only after its batch committed (or fails with ``Unavailable``): nothing is
-    acknowledged before it is durable. The queue is bounded (``queue_max``; a submitter
-    waits for room) and so is a batch (``batch_max``). The thread ends after
-    ``GROUP_COMMIT_IDLE_EXIT_S`` without work and starts again on the next submit.
+    One INSERT of every queued row (``insert_values``) on an autocommit connection is one
+    statement, one transaction and one WAL flush however many requests it serves; while it
+    runs, the next requests queue up and form the next batch, so no artificial delay is
+    needed. Each submitter gets a future that completes only after its batch committed (or
+    fails with ``Unavailable``): nothing is acknowledged before it is durable. The queue is
+    bounded (``queue_max``; a submitter waits for room) and so is a batch (``batch_max``).
+    The thread ends after ``GROUP_COMMIT_IDLE_EXIT_S`` without work and starts again on the
+    next submit.
     """
 
     def __init__(
@@ -326,7 +328,7 @@ class GroupCommitter:
             if connection is None:
                 connection = self._engine.connect()
                 connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.execute(insert(self._table).values([row for row, _ in batch]))
+            insert_values(connection, self._table, [row for row, _ in batch])
         except Exception as error:
             if connection is not None:
                 connection.invalidate()
