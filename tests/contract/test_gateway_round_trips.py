@@ -198,3 +198,33 @@ def _audit_row(n: int) -> dict[str, Any]:
     from tests.contract.suite_access import audit
 
     return _row(audit(n))
+
+
+def test_a_lost_server_connection_reads_as_unavailable_and_the_next_request_reconnects(
+    world: tuple[SqlStores, Stores, Gateway],
+) -> None:
+    sql, _, gateway = world
+    assert gateway.run(UserSession(ALICE), Action.READ, MAIN, lambda a: "before") == "before"
+    database = sql.engine.url.database
+    admin = create_engine(
+        normalize_url(sql.engine.url.set(database="postgres").render_as_string(False))
+    )
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": database},
+        )
+    admin.dispose()
+    failures: list[Unavailable] = []
+    for _ in range(25):  # every pooled connection may fail once; then a fresh one serves
+        try:
+            answer = gateway.run(UserSession(ALICE), Action.READ, MAIN, lambda a: "after")
+        except Unavailable as error:
+            failures.append(error)
+            continue
+        break
+    assert answer == "after"
+    assert all("PostgreSQL" in str(error) for error in failures)

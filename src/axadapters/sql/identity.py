@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import schema
@@ -34,7 +35,7 @@ from axadapters.sql._support import (
     hex64,
     upsert,
 )
-from axadapters.sql.tx import begin, connect
+from axadapters.sql.tx import begin, connect, driver_fetch_one
 from axdomain.accounts import Account, AccountKind, AccountLimits, FeeSchedule
 from axdomain.api_keys import ApiKey
 from axdomain.errors import Conflict, NotFound
@@ -337,6 +338,14 @@ def _facts_query(with_grant: bool, with_key: bool) -> Select[Any]:
 
 
 _FACTS_QUERIES = {(g, k): _facts_query(g, k) for g in (False, True) for k in (False, True)}
+# The same statements as PostgreSQL text (``%(name)s`` parameters) and their column labels.
+_FACTS_POSTGRES = {
+    shape: (
+        str(query.compile(dialect=postgresql.dialect())),  # type: ignore[no-untyped-call]
+        tuple(column.name for column in query.selected_columns),
+    )
+    for shape, query in _FACTS_QUERIES.items()
+}
 
 
 def _part(row: Mapping[Any, Any], prefix: str, table: Table) -> dict[str, Any] | None:
@@ -357,14 +366,21 @@ class SqlAccessReader:
     def access_facts(
         self, account_id: AccountId, user_id: UserId | None, key_id: int | None
     ) -> AccessFacts:
-        query = _FACTS_QUERIES[(user_id is not None, key_id is not None)]
+        shape = (user_id is not None, key_id is not None)
         params = {"account_id": hex64(account_id.value)}
         if user_id is not None:
             params["user_id"] = hex64(user_id.value)
         if key_id is not None:
             params["key_id"] = hex64(key_id)
+        row: Mapping[Any, Any]
         with connect(self._engine) as connection:
-            row = connection.execute(query, params).mappings().one()
+            if connection.dialect.name == "postgresql":
+                statement, labels = _FACTS_POSTGRES[shape]
+                values = driver_fetch_one(connection, statement, params)
+                assert values is not None  # the outer joins always yield one row
+                row = dict(zip(labels, values, strict=True))
+            else:
+                row = connection.execute(_FACTS_QUERIES[shape], params).mappings().one()
         account, grant, key = (
             _part(row, prefix, table) if asked else None
             for (prefix, table), asked in zip(

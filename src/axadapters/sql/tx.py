@@ -85,6 +85,30 @@ class ReadOnlyViolation(RuntimeError):
     """A repository tried to write inside a read-only unit (a programming error)."""
 
 
+def driver_fetch_one(
+    connection: Connection, statement: str, params: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """One row of a hot keyed read, straight from the driver (PostgreSQL).
+
+    SQLAlchemy's execution context and result metadata cost about twice what psycopg itself
+    spends on a short keyed SELECT; the authorization read runs once per request, so it goes
+    to the driver (as a prepared statement). SQLAlchemy's ``before_cursor_execute`` event
+    still fires, so whatever counts statements still sees it, and a driver error becomes
+    ``Unavailable`` (a lost connection is invalidated, as SQLAlchemy would).
+    """
+    if connection.dispatch.before_cursor_execute:
+        connection.dispatch.before_cursor_execute(connection, None, statement, params, None, False)
+    driver = connection.connection.driver_connection
+    try:
+        row = driver.execute(statement, params, prepare=True).fetchone()  # type: ignore[union-attr]
+    except connection.dialect.loaded_dbapi.Error as error:
+        if connection.dialect.is_disconnect(error, driver, None):
+            connection.invalidate()
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise Unavailable(service_name(connection.engine), detail) from error
+    return None if row is None else tuple(row)
+
+
 def _writable(unit: _Unit | None) -> _Unit | None:
     if unit is not None and unit.read_only:
         raise ReadOnlyViolation("a read-only unit writes nothing but audit records")
