@@ -100,13 +100,13 @@ def _insert_columns_sql(
     )
 
 
-def insert_values(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_values_sql(table: Table, rows: list[dict[str, Any]]) -> tuple[str, tuple[Any, ...]]:
     """PostgreSQL: one ``INSERT ... VALUES (...), (...)`` of a few rows with plain scalar
     parameters (psycopg dumps those in C; per-column arrays pay off only for large batches).
     The text depends only on the row count, so it is built once and psycopg prepares it."""
     names = tuple(rows[0])
     statement = _insert_values_sql(table, names, len(rows))
-    connection.exec_driver_sql(statement, tuple(row[name] for row in rows for name in names))
+    return statement, tuple(row[name] for row in rows for name in names)
 
 
 @functools.lru_cache(maxsize=512)

@@ -35,7 +35,7 @@ from axadapters.sql._support import (
     hex64,
     upsert,
 )
-from axadapters.sql.tx import begin, connect, driver_fetch_one
+from axadapters.sql.tx import begin, connect, driver_execute
 from axdomain.accounts import Account, AccountKind, AccountLimits, FeeSchedule
 from axdomain.api_keys import ApiKey
 from axdomain.errors import Conflict, NotFound
@@ -376,7 +376,7 @@ class SqlAccessReader:
         with connect(self._engine) as connection:
             if connection.dialect.name == "postgresql":
                 statement, labels = _FACTS_POSTGRES[shape]
-                values = driver_fetch_one(connection, statement, params)
+                values = driver_execute(connection, statement, params).fetchone()
                 assert values is not None  # the outer joins always yield one row
                 row = dict(zip(labels, values, strict=True))
             else:

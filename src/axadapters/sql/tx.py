@@ -34,7 +34,7 @@ import attrs
 from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from axadapters.sql._support import insert_values
+from axadapters.sql._support import insert_values_sql
 from axdomain.errors import Unavailable
 
 # Rows one group commit writes at most (one INSERT statement: 256 rows x ~25 columns stays
@@ -85,28 +85,26 @@ class ReadOnlyViolation(RuntimeError):
     """A repository tried to write inside a read-only unit (a programming error)."""
 
 
-def driver_fetch_one(
-    connection: Connection, statement: str, params: dict[str, Any]
-) -> tuple[Any, ...] | None:
-    """One row of a hot keyed read, straight from the driver (PostgreSQL).
+def driver_execute(connection: Connection, statement: str, params: Any) -> Any:
+    """Run one statement straight on the driver (PostgreSQL); returns the driver's cursor.
 
     SQLAlchemy's execution context and result metadata cost about twice what psycopg itself
-    spends on a short keyed SELECT; the authorization read runs once per request, so it goes
-    to the driver (as a prepared statement). SQLAlchemy's ``before_cursor_execute`` event
-    still fires, so whatever counts statements still sees it, and a driver error becomes
-    ``Unavailable`` (a lost connection is invalidated, as SQLAlchemy would).
+    spends on a short keyed SELECT or a small INSERT; the authorization read and the audit
+    group commit run once per request, so they go to the driver (prepared statements).
+    SQLAlchemy's ``before_cursor_execute`` event still fires, so whatever counts statements
+    still sees them, and a driver error becomes ``Unavailable`` (a lost connection is
+    invalidated, as SQLAlchemy would).
     """
     if connection.dispatch.before_cursor_execute:
         connection.dispatch.before_cursor_execute(connection, None, statement, params, None, False)
-    driver = connection.connection.driver_connection
+    driver: Any = connection.connection.driver_connection
     try:
-        row = driver.execute(statement, params, prepare=True).fetchone()  # type: ignore[union-attr]
+        return driver.execute(statement, params, prepare=True)
     except connection.dialect.loaded_dbapi.Error as error:
         if connection.dialect.is_disconnect(error, driver, None):
             connection.invalidate()
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise Unavailable(service_name(connection.engine), detail) from error
-    return None if row is None else tuple(row)
 
 
 def _writable(unit: _Unit | None) -> _Unit | None:
@@ -255,7 +253,7 @@ class SqlUnitOfWork:
 class GroupCommitter:
     """One thread that writes the rows of concurrent requests as one INSERT per batch.
 
-    One INSERT of every queued row (``insert_values``) on an autocommit connection is one
+    One INSERT of every queued row (``insert_values_sql``) on an autocommit connection is one
     statement, one transaction and one WAL flush however many requests it serves; while it
     runs, the next requests queue up and form the next batch, so no artificial delay is
     needed. Each submitter gets a future that completes only after its batch committed (or
@@ -352,7 +350,7 @@ class GroupCommitter:
             if connection is None:
                 connection = self._engine.connect()
                 connection.execution_options(isolation_level="AUTOCOMMIT")
-            insert_values(connection, self._table, [row for row, _ in batch])
+            driver_execute(connection, *insert_values_sql(self._table, [r for r, _ in batch]))
         except Exception as error:
             if connection is not None:
                 connection.invalidate()
@@ -371,6 +369,8 @@ class GroupCommitter:
 
 
 def _detail(error: Exception) -> str:
+    if isinstance(error, Unavailable):
+        return error.detail
     if isinstance(error, DBAPIError) and error.orig is not None:
         return str(error.orig).strip().splitlines()[0]
     return type(error).__name__
