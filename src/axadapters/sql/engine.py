@@ -8,8 +8,9 @@ then writes (sequence allocation, account update) must take the write lock up fr
 PostgreSQL connections are pinged on checkout only after they sat idle in the pool for
 ``PING_AFTER_IDLE_S``: a ping on every checkout (``pool_pre_ping``) costs a round trip per
 request, while a connection that served a request a moment ago is alive or, when the server
-just went away, fails its next statement as ``Unavailable`` and SQLAlchemy invalidates the
-whole pool, so the next request reconnects.
+just went away, fails its next statement as ``Unavailable`` and is invalidated (SQLAlchemy
+invalidates the whole pool on such an error; the driver-level reads of ``tx.driver_execute``
+invalidate their own connection), so later requests reconnect.
 """
 
 from __future__ import annotations
