@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from axadapters.sql import SqlStores
+from axadapters.sql._support import _array_literal
 from axdomain import AccountId, ContractId
 from axdomain.ledger.projection import ProjectedChain, ProjectionCursor
 from axdomain.ledger.sequencing import PositionRecord, SequenceStamp, TransactionRecord
@@ -98,3 +99,17 @@ def test_postgres_batches_cost_the_same_statements_and_read_back_exactly(
 
 def test_sqlite_batches_read_back_exactly(sqlite_databases: SqliteDatabases) -> None:
     check_round_trip(sqlite_databases.stores(), chains(60))
+
+
+@pytest.mark.postgres
+def test_array_literals_round_trip_through_postgres(postgres_databases: PostgresDatabases) -> None:
+    texts = ["0190", 'say "hi"', "back\\slash", "a,b", "{x}", "NULL", "null", " pad ", "é"]
+    numbers = [0, -1, 1 << 100, -(1 << 100)]
+    mixed = [None, True, False, 7, "t e"]
+    with postgres_databases.stores().engine.connect() as connection:
+        for values, cast in ((texts, "text[]"), (numbers, "numeric[]"), (mixed, "text[]")):
+            back = connection.exec_driver_sql(
+                f"SELECT %(a)s::{cast}", {"a": _array_literal(values)}
+            ).scalar_one()
+            expected = values if values is not mixed else [None, "t", "f", "7", "t e"]
+            assert [v if v is None or cast == "text[]" else int(v) for v in back] == expected

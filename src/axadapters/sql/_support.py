@@ -75,13 +75,44 @@ def insert_columns(
 
     One statement whatever the number of rows: one round trip, one transaction when the
     connection autocommits, and one fixed text that psycopg prepares once (a multi-row
-    VALUES list would be a new statement, compiled and parsed, per row count). The arrays
-    go in binary. Rows are inserted in primary-key order when the key is among the columns:
-    the index then fills page after page instead of at random (about twice as fast for a
-    batch of projections, which arrive in ledger commit order, not key order).
+    VALUES list would be a new statement, compiled and parsed, per row count). Each array
+    goes as one text literal. Rows are inserted in primary-key order when the key is among
+    the columns: the index then fills page after page instead of at random (about twice as
+    fast for a batch of projections, which arrive in ledger commit order, not key order).
     """
     statement = _insert_columns_sql(connection.dialect, table, tuple(columns), on_conflict)
-    connection.exec_driver_sql(statement, columns)
+    connection.exec_driver_sql(
+        statement, {name: _array_literal(values) for name, values in columns.items()}
+    )
+
+
+_ARRAY_SPECIAL = frozenset('{}",\\ \t\n\r\v\f')
+
+
+def _array_literal(values: list[Any]) -> str:
+    """A PostgreSQL array literal (``{1,2,NULL}``, ``{ab,"a b"}``) built with ``str.join``:
+    several times cheaper than psycopg's per-element array dumping, which dominated the
+    client side of a projection batch."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if all(type(value) is str and value for value in values):
+        plain = "".join(values)
+        if _ARRAY_SPECIAL.isdisjoint(plain) and "null" not in plain.lower():
+            return "{" + ",".join(values) + "}"  # hex ids: nothing to quote
+        escaped = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+        return '{"' + '","'.join(escaped) + '"}'
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _array_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 @functools.lru_cache(maxsize=256)
@@ -90,7 +121,7 @@ def _insert_columns_sql(
 ) -> str:
     listed = ", ".join(names)
     arrays = ", ".join(
-        f"%({name})b::{table.c[name].type.compile(dialect=dialect)}[]" for name in names
+        f"%({name})s::{table.c[name].type.compile(dialect=dialect)}[]" for name in names
     )
     key = [column.name for column in table.primary_key.columns]
     order = f"ORDER BY {', '.join(key)} " if key and set(key) <= set(names) else ""
