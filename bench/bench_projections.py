@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_ADMIN_URL, help="admin URL of the server")
     parser.add_argument("--chains", type=int, default=20_000)
     parser.add_argument("--accounts", type=int, default=1_000)
-    parser.add_argument("--rounds", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--rounds", type=int, default=5, help="best of this many runs")
     args = parser.parse_args()
     chains = synthetic_chains(args.chains, args.accounts)
     events = sum(len(c.stamps) for c in chains)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, RowMapping, Table
+from sqlalchemy import Connection, Dialect, Engine, RowMapping, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from axdomain.errors import Unavailable
 from axdomain.permissions import Permissions
 
 U64_MAX = (1 << 64) - 1
@@ -81,8 +83,8 @@ def insert_columns(
     fast for a batch of projections, which arrive in ledger commit order, not key order).
     """
     statement = _insert_columns_sql(connection.dialect, table, tuple(columns), on_conflict)
-    connection.exec_driver_sql(
-        statement, {name: _array_literal(values) for name, values in columns.items()}
+    driver_execute(
+        connection, statement, {name: _array_literal(values) for name, values in columns.items()}
     )
 
 
@@ -144,3 +146,48 @@ def insert_values_sql(table: Table, rows: list[dict[str, Any]]) -> tuple[str, tu
 def _insert_values_sql(table: Table, names: tuple[str, ...], count: int) -> str:
     one = f"({', '.join(['%s'] * len(names))})"
     return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {', '.join([one] * count)}"
+
+
+def service_name(engine: Engine) -> str:
+    return (
+        "PostgreSQL" if engine.dialect.name == "postgresql" else f"{engine.dialect.name} database"
+    )
+
+
+def driver_execute(connection: Connection, statement: str, params: Any) -> Any:
+    """Run one statement straight on the driver (PostgreSQL); returns the driver's cursor.
+
+    SQLAlchemy's execution context and result metadata cost about twice what psycopg itself
+    spends on a short keyed SELECT or a small INSERT; the authorization read and the audit
+    group commit run once per request, so they go to the driver (prepared statements), and
+    so do the projections' array inserts. SQLAlchemy's ``before_cursor_execute`` event still
+    fires, so whatever counts statements still sees them, and a driver error becomes
+    ``Unavailable`` (a lost connection is invalidated, as SQLAlchemy would).
+    """
+    if connection.dispatch.before_cursor_execute:
+        connection.dispatch.before_cursor_execute(connection, None, statement, params, None, False)
+    driver: Any = connection.connection.driver_connection
+    try:
+        return driver.execute(statement, params, prepare=True)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _driver_unavailable(connection, driver, error) from error
+
+
+@contextlib.contextmanager
+def driver_pipeline(connection: Connection) -> Iterator[None]:
+    """psycopg pipeline mode around several ``driver_execute`` calls: each statement is
+    sent at once and the server runs it while the client builds the next one's parameters;
+    the results (and any error, as ``Unavailable``) arrive when the block ends."""
+    driver: Any = connection.connection.driver_connection
+    try:
+        with driver.pipeline():
+            yield
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _driver_unavailable(connection, driver, error) from error
+
+
+def _driver_unavailable(connection: Connection, driver: Any, error: Any) -> Unavailable:
+    if connection.dialect.is_disconnect(error, driver, None):
+        connection.invalidate()
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return Unavailable(service_name(connection.engine), detail)

@@ -9,7 +9,7 @@ PostgreSQL connections are pinged on checkout only after they sat idle in the po
 ``PING_AFTER_IDLE_S``: a ping on every checkout (``pool_pre_ping``) costs a round trip per
 request, while a connection that served a request a moment ago is alive or, when the server
 just went away, fails its next statement as ``Unavailable`` and is invalidated (SQLAlchemy
-invalidates the whole pool on such an error; the driver-level reads of ``tx.driver_execute``
+invalidates the whole pool on such an error; the driver-level statements of ``driver_execute``
 invalidate their own connection), so later requests reconnect.
 """
 

@@ -29,13 +29,14 @@ from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import schema
 from axadapters.sql._support import (
+    driver_execute,
     flags_from_row,
     flags_to_columns,
     from_hex64,
     hex64,
     upsert,
 )
-from axadapters.sql.tx import begin, connect, driver_execute
+from axadapters.sql.tx import begin, connect
 from axdomain.accounts import Account, AccountKind, AccountLimits, FeeSchedule
 from axdomain.api_keys import ApiKey
 from axdomain.errors import Conflict, NotFound

@@ -12,6 +12,7 @@ or per account. SQLite (embedded, no round trips) keeps the plain executemany.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +21,14 @@ from sqlalchemy import Connection, Engine, Table, delete, select
 from sqlalchemy.dialects import sqlite
 
 from axadapters.sql import schema
-from axadapters.sql._support import Columns, from_hex64, hex64, insert_columns, upsert
+from axadapters.sql._support import (
+    Columns,
+    driver_pipeline,
+    from_hex64,
+    hex64,
+    insert_columns,
+    upsert,
+)
 from axadapters.sql.tx import begin, connect
 from axdomain.contracts import ContractId
 from axdomain.ids import AccountId
@@ -97,21 +105,23 @@ class SqlProjections:
             balances.update(chain.usd_after)
         updated_at = max((chain.transfers[0].user_data_64 for chain in chains), default=0)
         with begin(self._engine) as connection:
-            _insert_ignoring(connection, schema.account_events, _event_columns(stamps))
-            _insert_ignoring(connection, schema.position_records, _position_columns(positions))
-            _insert_ignoring(
-                connection, schema.transaction_records, _transaction_columns(transactions)
-            )
-            _upsert_all(
-                connection,
-                schema.current_balances,
-                {
-                    "account_id": [hex64(account.value) for account in balances],
-                    "balance_micro_usd": list(balances.values()),
-                    "updated_at_ns": [updated_at] * len(balances),
-                },
-                ("account_id",),
-            )
+            postgres = connection.dialect.name == "postgresql"
+            with driver_pipeline(connection) if postgres else contextlib.nullcontext():
+                _insert_ignoring(connection, schema.account_events, _event_columns(stamps))
+                _insert_ignoring(connection, schema.position_records, _position_columns(positions))
+                _insert_ignoring(
+                    connection, schema.transaction_records, _transaction_columns(transactions)
+                )
+                _upsert_all(
+                    connection,
+                    schema.current_balances,
+                    {
+                        "account_id": [hex64(account.value) for account in balances],
+                        "balance_micro_usd": list(balances.values()),
+                        "updated_at_ns": [updated_at] * len(balances),
+                    },
+                    ("account_id",),
+                )
             upsert(
                 connection,
                 schema.projection_cursor,

@@ -34,7 +34,7 @@ import attrs
 from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from axadapters.sql._support import insert_values_sql
+from axadapters.sql._support import driver_execute, insert_values_sql, service_name
 from axdomain.errors import Unavailable
 
 # Rows one group commit writes at most (one INSERT statement: 256 rows x ~25 columns stays
@@ -59,12 +59,6 @@ class _Unit:
 _ACTIVE: ContextVar[dict[int, _Unit] | None] = ContextVar("ax_sql_uow", default=None)
 
 
-def service_name(engine: Engine) -> str:
-    return (
-        "PostgreSQL" if engine.dialect.name == "postgresql" else f"{engine.dialect.name} database"
-    )
-
-
 @contextlib.contextmanager
 def storage_errors(engine: Engine) -> Iterator[None]:
     """Driver failures other than constraint violations become one ``Unavailable``."""
@@ -83,28 +77,6 @@ def _current(engine: Engine) -> _Unit | None:
 
 class ReadOnlyViolation(RuntimeError):
     """A repository tried to write inside a read-only unit (a programming error)."""
-
-
-def driver_execute(connection: Connection, statement: str, params: Any) -> Any:
-    """Run one statement straight on the driver (PostgreSQL); returns the driver's cursor.
-
-    SQLAlchemy's execution context and result metadata cost about twice what psycopg itself
-    spends on a short keyed SELECT or a small INSERT; the authorization read and the audit
-    group commit run once per request, so they go to the driver (prepared statements).
-    SQLAlchemy's ``before_cursor_execute`` event still fires, so whatever counts statements
-    still sees them, and a driver error becomes ``Unavailable`` (a lost connection is
-    invalidated, as SQLAlchemy would).
-    """
-    if connection.dispatch.before_cursor_execute:
-        connection.dispatch.before_cursor_execute(connection, None, statement, params, None, False)
-    driver: Any = connection.connection.driver_connection
-    try:
-        return driver.execute(statement, params, prepare=True)
-    except connection.dialect.loaded_dbapi.Error as error:
-        if connection.dialect.is_disconnect(error, driver, None):
-            connection.invalidate()
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise Unavailable(service_name(connection.engine), detail) from error
 
 
 def _writable(unit: _Unit | None) -> _Unit | None:
