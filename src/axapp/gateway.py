@@ -119,11 +119,15 @@ class Gateway:
         self, principal: ApiKeyPrincipal, key: ApiKey | None
     ) -> ApiKeyPrincipal:
         """The key as re-read with the decision: a principal built before a revocation or
-        an expiry fails now."""
+        an expiry fails now. The grant was read for the principal's user and account, so a
+        principal that does not match its key (never one ``authenticate`` built) fails too."""
         now_ns = self._stores.clock.now_ns()
         if key is None or not key.usable(now_ns, principal.client_address):
             raise _unknown()
-        return key.principal(principal.client_address)
+        live = key.principal(principal.client_address)
+        if (live.user_id, live.account_id) != (principal.user_id, principal.account_id):
+            raise _unknown()
+        return live
 
     # ------------------------------------------------------------------ decisions
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from axadapters.memory.cache import MemorySessionStore
 from axadapters.sql import SqlStores, schema, tx
 from axadapters.sql.engine import normalize_url
-from axapp.gateway import AccessDenied, Gateway
+from axapp.gateway import AccessDenied, AuthenticationError, Gateway
 from axapp.runtime import stores_over
 from axapp.stores import Stores
 from axdomain import (
@@ -228,3 +228,13 @@ def test_a_lost_server_connection_reads_as_unavailable_and_the_next_request_reco
         break
     assert answer == "after"
     assert all("PostgreSQL" in str(error) for error in failures)
+
+
+def test_a_key_principal_that_does_not_match_its_key_is_refused(
+    world: tuple[SqlStores, Stores, Gateway],
+) -> None:
+    _, stores, gateway = world
+    forged = ApiKeyPrincipal(KEY_ID, BOB, MAIN, Permissions.READ_ONLY)  # the key is ALICE's
+    with pytest.raises(AuthenticationError):
+        gateway.run(forged, Action.READ, MAIN, lambda a: "answer")
+    assert list(stores.audit.all_records()) == []
