@@ -1,10 +1,13 @@
 """The gateway: authenticate, resolve the account, authorize, audit — in one place.
 
-Per decision it does one keyed read of the account and one of the ``(user, account)``
-grant (plus one of the key, for a key principal): cost never depends on how many accounts
-a user can reach. Every decision, allowed or denied, writes an audit record. ``run`` makes
-the decision and the request's effect one unit of work: the allowed decision's record
-commits with the effect; a denial's record commits alone before the caller sees it.
+Per decision it does one keyed read of the account, the ``(user, account)`` grant and, for
+a key principal, the key, together (``AccessReader``: one statement in SQL): cost never
+depends on how many accounts a user can reach. Every decision, allowed or denied, writes an
+audit record. ``run`` makes the decision and the request's effect one unit of work: the
+allowed decision's record commits with the effect; a denial's record commits alone before
+the caller sees it. A READ writes nothing else, so it runs in a read-only unit: no
+transaction around its reads, and its audit record shares a group commit with concurrent
+requests' records; the answer leaves only after that commit.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import attrs
 from axapp.edge import resolve_account_id
 from axapp.stores import Stores
 from axdomain.accounts import Account
-from axdomain.api_keys import TOKEN_PREFIX, parse_token, verify_secret
+from axdomain.api_keys import TOKEN_PREFIX, ApiKey, parse_token, verify_secret
 from axdomain.audit import AuditRecord
 from axdomain.authorization import Decision, DenyReason, authorize, authorize_operator
 from axdomain.cache import Session, SessionStore
@@ -29,6 +32,8 @@ from axdomain.operators import OPERATOR_TOKEN_PREFIX
 from axdomain.permissions import Action, Permissions
 
 T = TypeVar("T")
+# Actions whose effect writes nothing but the decision's audit record.
+READ_ONLY_ACTIONS = frozenset({Action.READ})
 SESSION_TOKEN_PREFIX = "axs_"
 MAX_TOKEN_LEN = 600
 
@@ -110,13 +115,19 @@ class Gateway:
     def open_session(self, session: Session) -> None:
         self._sessions.create(session)
 
-    def _live_key_principal(self, principal: ApiKeyPrincipal) -> ApiKeyPrincipal:
-        """Re-read the key: a principal built before a revocation or expiry fails now."""
-        key = self._stores.keys.get_key(principal.key_id)
+    def _live_key_principal(
+        self, principal: ApiKeyPrincipal, key: ApiKey | None
+    ) -> ApiKeyPrincipal:
+        """The key as re-read with the decision: a principal built before a revocation or
+        an expiry fails now. The grant was read for the principal's user and account, so a
+        principal that does not match its key (never one ``authenticate`` built) fails too."""
         now_ns = self._stores.clock.now_ns()
         if key is None or not key.usable(now_ns, principal.client_address):
             raise _unknown()
-        return key.principal(principal.client_address)
+        live = key.principal(principal.client_address)
+        if (live.user_id, live.account_id) != (principal.user_id, principal.account_id):
+            raise _unknown()
+        return live
 
     # ------------------------------------------------------------------ decisions
 
@@ -124,19 +135,23 @@ class Gateway:
         self, principal: Principal, action: Action, account_id: AccountId | None, request_id: str
     ) -> tuple[Account | None, Decision, AccountId]:
         """Authorize one action on one account and append its audit record."""
-        if isinstance(principal, ApiKeyPrincipal):
-            principal = self._live_key_principal(principal)
+        access = self._stores.access
         if isinstance(principal, OperatorPrincipal):
             if account_id is None:
                 raise InvalidValue("account_id", None, "an operator names the account")
-            resolved, grant = account_id, None
+            resolved = account_id
+            facts = access.access_facts(resolved, None, None)
         else:
+            # A key's account and user never change, so the principal in hand resolves the
+            # account; the key itself is re-read with the grant and the account.
             resolved = resolve_account_id(principal, account_id)
-            grant = self._stores.grants.get_grant(principal.user_id, resolved)
-        account = self._stores.accounts.get_account(resolved)
-        decision = authorize(principal, account, action, grant)
+            key_id = principal.key_id if isinstance(principal, ApiKeyPrincipal) else None
+            facts = access.access_facts(resolved, principal.user_id, key_id)
+            if isinstance(principal, ApiKeyPrincipal):
+                principal = self._live_key_principal(principal, facts.key)
+        decision = authorize(principal, facts.account, action, facts.grant)
         self._audit(principal, resolved, action, decision, request_id)
-        return account, decision, resolved
+        return facts.account, decision, resolved
 
     def _audit(
         self,
@@ -176,6 +191,8 @@ class Gateway:
         own so the trail still shows it.
         """
         rid = request_id or self.new_request_id()
+        if action in READ_ONLY_ACTIONS:
+            return self._run_read_only(principal, action, account_id, effect, rid)
         uow = self._stores.uow
         denied: tuple[AccountId | None, DenyReason] | None = None
         try:
@@ -192,6 +209,25 @@ class Gateway:
                 with uow.transaction():
                     self.decide(principal, action, account_id, rid)
             raise
+        raise AccessDenied(*denied)
+
+    def _run_read_only(
+        self,
+        principal: Principal,
+        action: Action,
+        account_id: AccountId | None,
+        effect: Callable[[Authorized], T],
+        request_id: str,
+    ) -> T:
+        """As ``run``, for an effect that only reads: the audit record is durable before
+        the unit is left whatever the effect did, so it is written once, never again."""
+        denied: tuple[AccountId | None, DenyReason] | None = None
+        with self._stores.uow.read_only():
+            account, decision, resolved = self.decide(principal, action, account_id, request_id)
+            if not decision.allowed or account is None:
+                denied = (account_id if account_id is not None else resolved, decision.reason)
+            else:
+                return effect(Authorized(account, decision))
         raise AccessDenied(*denied)
 
     def run_operator(self, principal: Principal, action: Action, effect: Callable[[], T]) -> T:

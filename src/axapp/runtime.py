@@ -69,6 +69,7 @@ def stores_over(sql: SqlStores, clock: SystemClock | None = None) -> Stores:
         accounts=sql.accounts,
         grants=sql.grants,
         keys=sql.api_keys,
+        access=sql.access,
         audit=sql.audit,
         orders=sql.orders,
         products=sql.products,

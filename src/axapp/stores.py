@@ -7,7 +7,13 @@ import attrs
 
 from axadapters.memory.audit import MemoryAuditLog
 from axadapters.memory.fills import MemoryFills, MemoryIdempotency
-from axadapters.memory.identity import MemoryAccounts, MemoryApiKeys, MemoryGrants, MemoryUsers
+from axadapters.memory.identity import (
+    MemoryAccessReader,
+    MemoryAccounts,
+    MemoryApiKeys,
+    MemoryGrants,
+    MemoryUsers,
+)
 from axadapters.memory.operators import MemoryOperators
 from axadapters.memory.orders import MemoryOrders
 from axadapters.memory.products import MemoryProducts
@@ -16,6 +22,7 @@ from axadapters.memory.sequences import MemorySequences
 from axadapters.memory.uow import MemoryUnitOfWork
 from axadapters.system import OsSecretSource, SystemClock, UlidIdGenerator
 from axdomain.ports import (
+    AccessReader,
     AccountRepository,
     ApiKeyRepository,
     AuditLog,
@@ -43,6 +50,7 @@ class Stores:
     accounts: AccountRepository
     grants: GrantRepository
     keys: ApiKeyRepository
+    access: AccessReader
     audit: AuditLog
     orders: OrderRepository
     products: ProductRepository
@@ -60,11 +68,12 @@ class Stores:
 
 
 def memory_stores(clock: Clock | None = None) -> Stores:
+    accounts, grants, keys = MemoryAccounts(), MemoryGrants(), MemoryApiKeys()
     parts = {
         "users": MemoryUsers(),
-        "accounts": MemoryAccounts(),
-        "grants": MemoryGrants(),
-        "keys": MemoryApiKeys(),
+        "accounts": accounts,
+        "grants": grants,
+        "keys": keys,
         "audit": MemoryAuditLog(),
         "orders": MemoryOrders(),
         "products": MemoryProducts(),
@@ -78,6 +87,7 @@ def memory_stores(clock: Clock | None = None) -> Stores:
     }
     return Stores(
         **parts,  # type: ignore[arg-type]
+        access=MemoryAccessReader(accounts, grants, keys),
         uow=MemoryUnitOfWork(
             list(parts.values()), durable=[parts["projections"], parts["pending_fills"]]
         ),

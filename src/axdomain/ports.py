@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
+import attrs
+
 from axdomain.accounts import Account
 from axdomain.api_keys import ApiKey
 from axdomain.audit import AuditRecord
@@ -75,6 +77,27 @@ class GrantRepository(Protocol):
     def grants_for_user(self, user_id: UserId) -> Sequence[Grant]: ...
 
     def grants_for_account(self, account_id: AccountId) -> Sequence[Grant]: ...
+
+
+@attrs.frozen
+class AccessFacts:
+    """What one authorization decision reads: the account, the principal's grant on it and,
+    for a key principal, the key (each ``None`` when absent or not asked for)."""
+
+    account: Account | None
+    grant: Grant | None = None
+    key: ApiKey | None = None
+
+
+class AccessReader(Protocol):
+    """The authorization read path: one keyed lookup per decision, whatever the number of
+    accounts or grants a user has (SQL: one statement, one round trip)."""
+
+    def access_facts(
+        self, account_id: AccountId, user_id: UserId | None, key_id: int | None
+    ) -> AccessFacts:
+        """The account, the ``(user_id, account_id)`` grant (none for ``user_id=None``) and
+        the key ``key_id`` (none for ``key_id=None``; any account's key, as stored)."""
 
 
 class ApiKeyRepository(Protocol):
@@ -209,6 +232,16 @@ class UnitOfWork(Protocol):
     def active(self) -> bool: ...
 
     def transaction(self) -> AbstractContextManager[None]: ...
+
+    def read_only(self) -> AbstractContextManager[None]:
+        """A unit for a request that writes nothing but audit records.
+
+        Reads see committed data (no transaction is held open); audit records appended in
+        it are durable once the block exits, even when the block raised (a decision is
+        audited whatever its effect did), and the exit waits for that: a caller never
+        acknowledges an unaudited decision. Any other write inside it is a programming
+        error. Inside an active ``transaction()`` it joins that transaction instead.
+        """
 
     def on_commit(self, callback: Callable[[], None]) -> None: ...
 

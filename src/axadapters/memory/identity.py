@@ -11,6 +11,7 @@ from axdomain.api_keys import ApiKey
 from axdomain.errors import Conflict, NotFound
 from axdomain.ids import AccountId, UserId
 from axdomain.membership import Grant, User
+from axdomain.ports import AccessFacts
 
 
 class MemoryUsers:
@@ -122,3 +123,21 @@ class MemoryApiKeys:
 
     def keys_for_user(self, user_id: UserId) -> Sequence[ApiKey]:
         return [self._keys[key_id] for key_id in sorted(self._by_user.get(user_id, ()))]
+
+
+class MemoryAccessReader:
+    """The authorization read over the three memory repositories (three dict lookups)."""
+
+    def __init__(self, accounts: MemoryAccounts, grants: MemoryGrants, keys: MemoryApiKeys) -> None:
+        self._accounts = accounts
+        self._grants = grants
+        self._keys = keys
+
+    def access_facts(
+        self, account_id: AccountId, user_id: UserId | None, key_id: int | None
+    ) -> AccessFacts:
+        return AccessFacts(
+            self._accounts.get_account(account_id),
+            None if user_id is None else self._grants.get_grant(user_id, account_id),
+            None if key_id is None else self._keys.get_key(key_id),
+        )

@@ -39,13 +39,33 @@ class MemoryUnitOfWork:
             callback()
 
     @contextlib.contextmanager
+    def _joined(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+
+    @contextlib.contextmanager
+    def read_only(self) -> Iterator[None]:
+        """No snapshot: nothing but audit records is written here, and those stay."""
+        if self._depth:
+            with self._joined():
+                yield
+            return
+        self._depth = 1
+        committed = False
+        try:
+            yield
+            committed = True
+        finally:
+            self._finish(committed)
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         if self._depth:
-            self._depth += 1
-            try:
+            with self._joined():
                 yield
-            finally:
-                self._depth -= 1
             return
         rolled = [s for s in self._stores if id(s) not in self._durable]
         snapshot = [{k: copy.copy(v) for k, v in vars(s).items()} for s in rolled]
@@ -59,11 +79,14 @@ class MemoryUnitOfWork:
                 vars(store).update(state)
             raise
         finally:
-            self._depth = 0
-            after, on_commit = self._after, self._on_commit
-            self._after, self._on_commit = [], []
-            for hook in after:
+            self._finish(committed)
+
+    def _finish(self, committed: bool) -> None:
+        self._depth = 0
+        after, on_commit = self._after, self._on_commit
+        self._after, self._on_commit = [], []
+        for hook in after:
+            hook()
+        if committed:
+            for hook in on_commit:
                 hook()
-            if committed:
-                for hook in on_commit:
-                    hook()

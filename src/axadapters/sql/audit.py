@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, select
+from sqlalchemy import Engine, RowMapping, select
 
 from axadapters.sql import schema
 from axadapters.sql._support import (
@@ -14,16 +14,11 @@ from axadapters.sql._support import (
     optional_flags_from_row,
     optional_flags_to_columns,
 )
-from axadapters.sql.tx import begin, connect
+from axadapters.sql.tx import append_only, connect
 from axdomain.audit import AuditRecord
 from axdomain.authorization import DenyReason
 from axdomain.ids import AccountId, UserId
 from axdomain.permissions import Action
-
-
-def append_in(connection: Connection, record: AuditRecord) -> None:
-    """Append inside the caller's transaction, so a decision and its effect commit together."""
-    connection.execute(schema.audit_log.insert().values(_row(record)))
 
 
 def _row(record: AuditRecord) -> dict[str, Any]:
@@ -71,8 +66,7 @@ class SqlAuditLog:
         self._engine = engine
 
     def append(self, record: AuditRecord) -> None:
-        with begin(self._engine) as connection:
-            append_in(connection, record)
+        append_only(self._engine, schema.audit_log, _row(record))
 
     def records_for_account(self, account_id: AccountId) -> Sequence[AuditRecord]:
         table = schema.audit_log

@@ -7,14 +7,29 @@ account's UBO and a grant's user and account must exist): those surface as ``Not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, exists, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from axadapters.sql import schema
 from axadapters.sql._support import (
+    driver_execute,
     flags_from_row,
     flags_to_columns,
     from_hex64,
@@ -27,6 +42,7 @@ from axdomain.api_keys import ApiKey
 from axdomain.errors import Conflict, NotFound
 from axdomain.ids import AccountId, UserId
 from axdomain.membership import Grant, User
+from axdomain.ports import AccessFacts
 
 
 class SqlUsers:
@@ -74,7 +90,7 @@ def _account_row(account: Account) -> dict[str, Any]:
     }
 
 
-def account_from_row(row: RowMapping) -> Account:
+def account_from_row(row: Mapping[Any, Any]) -> Account:
     ubo = row["ubo_user_id"]
     return Account(
         account_id=AccountId(from_hex64(row["account_id"])),
@@ -152,7 +168,7 @@ class SqlAccounts:
             return [account_from_row(row) for row in rows]
 
 
-def grant_from_row(row: RowMapping) -> Grant:
+def grant_from_row(row: Mapping[Any, Any]) -> Grant:
     return Grant(
         UserId(from_hex64(row["user_id"])),
         AccountId(from_hex64(row["account_id"])),
@@ -282,7 +298,7 @@ class SqlApiKeys:
             return [_key_from_row(row) for row in connection.execute(query).mappings()]
 
 
-def _key_from_row(row: RowMapping) -> ApiKey:
+def _key_from_row(row: Mapping[Any, Any]) -> ApiKey:
     return ApiKey(
         key_id=from_hex64(row["key_id"]),
         user_id=UserId(from_hex64(row["user_id"])),
@@ -294,3 +310,86 @@ def _key_from_row(row: RowMapping) -> ApiKey:
         expires_at_ns=row["expires_at_ns"],
         allowed_cidrs=tuple(row["allowed_cidrs"].split(",")) if row["allowed_cidrs"] else (),
     )
+
+
+# Column label prefixes of the one authorization statement (the three tables share names).
+_FACT_TABLES: tuple[tuple[str, Table], ...] = (
+    ("a_", schema.trading_accounts),
+    ("g_", schema.account_permissions),
+    ("k_", schema.api_keys),
+)
+
+
+def _facts_query(with_grant: bool, with_key: bool) -> Select[Any]:
+    """``(SELECT 1) LEFT JOIN account LEFT JOIN grant LEFT JOIN key``: one row whatever is
+    missing, every join keyed by its full key, so the plan is three index probes."""
+    accounts, grants, keys = schema.trading_accounts, schema.account_permissions, schema.api_keys
+    account_id: BindParameter[str] = bindparam("account_id")
+    base = select(literal_column("1").label("one")).subquery("one")
+    joined = base.outerjoin(accounts, accounts.c.account_id == account_id)
+    columns = [c.label(f"a_{c.name}") for c in accounts.c]
+    if with_grant:
+        on = and_(grants.c.user_id == bindparam("user_id"), grants.c.account_id == account_id)
+        joined = joined.outerjoin(grants, on)
+        columns += [c.label(f"g_{c.name}") for c in grants.c]
+    if with_key:
+        joined = joined.outerjoin(keys, keys.c.key_id == bindparam("key_id"))
+        columns += [c.label(f"k_{c.name}") for c in keys.c]
+    return select(*columns).select_from(joined)
+
+
+_FACTS_QUERIES = {(g, k): _facts_query(g, k) for g in (False, True) for k in (False, True)}
+# The same statements as PostgreSQL text (``%(name)s`` parameters) and their column labels.
+_FACTS_POSTGRES = {
+    shape: (
+        str(query.compile(dialect=postgresql.dialect())),  # type: ignore[no-untyped-call]
+        tuple(column.name for column in query.selected_columns),
+    )
+    for shape, query in _FACTS_QUERIES.items()
+}
+
+
+def _part(row: Mapping[Any, Any], prefix: str, table: Table) -> dict[str, Any] | None:
+    """One table's columns of the joined row; ``None`` when its outer join found nothing."""
+    first = next(iter(table.primary_key.columns)).name
+    if row[f"{prefix}{first}"] is None:
+        return None
+    return {c.name: row[f"{prefix}{c.name}"] for c in table.c}
+
+
+class SqlAccessReader:
+    """One statement per decision: the account, the grant and the key in one round trip
+    (each repository read would cost a round trip of its own)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def access_facts(
+        self, account_id: AccountId, user_id: UserId | None, key_id: int | None
+    ) -> AccessFacts:
+        shape = (user_id is not None, key_id is not None)
+        params = {"account_id": hex64(account_id.value)}
+        if user_id is not None:
+            params["user_id"] = hex64(user_id.value)
+        if key_id is not None:
+            params["key_id"] = hex64(key_id)
+        row: Mapping[Any, Any]
+        with connect(self._engine) as connection:
+            if connection.dialect.name == "postgresql":
+                statement, labels = _FACTS_POSTGRES[shape]
+                values = driver_execute(connection, statement, params).fetchone()
+                assert values is not None  # the outer joins always yield one row
+                row = dict(zip(labels, values, strict=True))
+            else:
+                row = connection.execute(_FACTS_QUERIES[shape], params).mappings().one()
+        account, grant, key = (
+            _part(row, prefix, table) if asked else None
+            for (prefix, table), asked in zip(
+                _FACT_TABLES, (True, user_id is not None, key_id is not None), strict=True
+            )
+        )
+        return AccessFacts(
+            None if account is None else account_from_row(account),
+            None if grant is None else grant_from_row(grant),
+            None if key is None else _key_from_row(key),
+        )

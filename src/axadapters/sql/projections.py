@@ -5,19 +5,32 @@ keyed ``(account_id, sequence_number)`` and inserted with ON CONFLICT DO NOTHING
 replayed batch changes nothing, and a batch the stored cursor has already passed (another
 process on the same ledger projected it) is skipped whole. Balances go to
 ``current_balances`` in the same transaction.
+
+On PostgreSQL each table of a batch is one statement whatever the batch size
+(``insert_columns``: one array per column, balances as one multi-row upsert), rows in
+primary-key order, so a batch of a thousand chains costs five round trips, not one per row
+or per account. SQLite (embedded, no round trips) keeps the plain executemany.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from axadapters.sql import schema
-from axadapters.sql._support import from_hex64, hex64, upsert
+from axadapters.sql._support import (
+    Columns,
+    driver_pipeline,
+    from_hex64,
+    hex64,
+    insert_columns,
+    upsert,
+)
 from axadapters.sql.tx import begin, connect
 from axdomain.contracts import ContractId
 from axdomain.ids import AccountId
@@ -36,12 +49,37 @@ def hex128(value: int) -> str:
 def insert_ignoring_duplicates(
     connection: Connection, table: Table, rows: list[dict[str, Any]]
 ) -> None:
-    if not rows:
+    if rows:
+        _insert_ignoring(connection, table, {name: [row[name] for row in rows] for name in rows[0]})
+
+
+def _insert_ignoring(connection: Connection, table: Table, columns: Columns) -> None:
+    if not next(iter(columns.values())):
         return
     if connection.dialect.name == "postgresql":
-        connection.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+        insert_columns(connection, table, columns, on_conflict="ON CONFLICT DO NOTHING")
     else:
-        connection.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+        connection.execute(sqlite.insert(table).on_conflict_do_nothing(), _rows(columns))
+
+
+def _upsert_all(
+    connection: Connection, table: Table, columns: Columns, key: tuple[str, ...]
+) -> None:
+    """Insert or replace each row by ``key`` (rows carry distinct keys)."""
+    if not next(iter(columns.values())):
+        return
+    if connection.dialect.name != "postgresql":
+        for row in _rows(columns):
+            upsert(connection, table, row, key)
+        return
+    changed = ", ".join(f"{name} = EXCLUDED.{name}" for name in columns if name not in key)
+    on_conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {changed}"
+    insert_columns(connection, table, columns, on_conflict=on_conflict)
+
+
+def _rows(columns: Columns) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 class SqlProjections:
@@ -61,36 +99,30 @@ class SqlProjections:
         return ProjectionCursor(row["transfers_projected"], int(row["last_transfer_id"], 16))
 
     def project(self, chains: Sequence[ProjectedChain], cursor: ProjectionCursor) -> None:
-        events, positions, transactions = [], [], []
+        stamps = [stamp for chain in chains for stamp in chain.stamps]
+        positions = [record for chain in chains for record in chain.positions]
+        transactions = [record for chain in chains for record in chain.transactions]
         balances: dict[AccountId, int] = {}
-        updated_at = 0
         for chain in chains:
-            for stamp in chain.stamps:
-                events.append(
-                    {
-                        "account_id": hex64(stamp.account_id.value),
-                        "sequence_number": stamp.sequence_number,
-                        "first_transfer_id": hex128(stamp.first_transfer_id),
-                    }
-                )
-            positions += [_position_row(p) for p in chain.positions]
-            transactions += [_transaction_row(t) for t in chain.transactions]
             balances.update(chain.usd_after)
-            updated_at = max(updated_at, chain.transfers[0].user_data_64)
+        updated_at = max((chain.transfers[0].user_data_64 for chain in chains), default=0)
         with begin(self._engine) as connection:
             if self._projected(connection) >= cursor.transfers_projected:
                 return  # another process sharing the ledger projected these already
-            insert_ignoring_duplicates(connection, schema.account_events, events)
-            insert_ignoring_duplicates(connection, schema.position_records, positions)
-            insert_ignoring_duplicates(connection, schema.transaction_records, transactions)
-            for account, usd in balances.items():
-                upsert(
+            postgres = connection.dialect.name == "postgresql"
+            with driver_pipeline(connection) if postgres else contextlib.nullcontext():
+                _insert_ignoring(connection, schema.account_events, _event_columns(stamps))
+                _insert_ignoring(connection, schema.position_records, _position_columns(positions))
+                _insert_ignoring(
+                    connection, schema.transaction_records, _transaction_columns(transactions)
+                )
+                _upsert_all(
                     connection,
                     schema.current_balances,
                     {
-                        "account_id": hex64(account.value),
-                        "balance_micro_usd": usd,
-                        "updated_at_ns": updated_at,
+                        "account_id": [hex64(account.value) for account in balances],
+                        "balance_micro_usd": list(balances.values()),
+                        "updated_at_ns": [updated_at] * len(balances),
                     },
                     ("account_id",),
                 )
@@ -189,24 +221,34 @@ class SqlProjections:
                 connection.execute(delete(table))
 
 
-def _position_row(record: PositionRecord) -> dict[str, Any]:
+def _event_columns(stamps: list[SequenceStamp]) -> Columns:
     return {
-        "account_id": hex64(record.account_id.value),
-        "sequence_number": record.sequence_number,
-        "contract_id": record.contract.value,
-        "qty_lots": record.qty_lots,
-        "basis_micro_usd": record.basis_micro_usd,
-        "timestamp_ns": record.timestamp_ns,
+        "account_id": [hex64(s.account_id.value) for s in stamps],
+        "sequence_number": [s.sequence_number for s in stamps],
+        "first_transfer_id": [hex128(s.first_transfer_id) for s in stamps],
     }
 
 
-def _transaction_row(record: TransactionRecord) -> dict[str, Any]:
+def _position_columns(records: list[PositionRecord]) -> Columns:
     return {
-        "account_id": hex64(record.account_id.value),
-        "sequence_number": record.sequence_number,
-        "amounts_json": json.dumps([[int(c), a] for c, a in record.amounts_micro_usd]),
-        "transfer_ids_json": json.dumps([hex128(t) for t in record.transfer_ids]),
-        "timestamp_ns": record.timestamp_ns,
+        "account_id": [hex64(r.account_id.value) for r in records],
+        "sequence_number": [r.sequence_number for r in records],
+        "contract_id": [r.contract.value for r in records],
+        "qty_lots": [r.qty_lots for r in records],
+        "basis_micro_usd": [r.basis_micro_usd for r in records],
+        "timestamp_ns": [r.timestamp_ns for r in records],
+    }
+
+
+def _transaction_columns(records: list[TransactionRecord]) -> Columns:
+    return {
+        "account_id": [hex64(r.account_id.value) for r in records],
+        "sequence_number": [r.sequence_number for r in records],
+        "amounts_json": [
+            json.dumps([[int(c), a] for c, a in r.amounts_micro_usd]) for r in records
+        ],
+        "transfer_ids_json": [json.dumps([hex128(t) for t in r.transfer_ids]) for r in records],
+        "timestamp_ns": [r.timestamp_ns for r in records],
     }
 
 

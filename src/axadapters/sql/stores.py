@@ -16,14 +16,14 @@ from axadapters.sql.audit import SqlAuditLog
 from axadapters.sql.backfill import run_permission_backfill
 from axadapters.sql.engine import create_sql_engine
 from axadapters.sql.fills import SqlFills, SqlIdempotency
-from axadapters.sql.identity import SqlAccounts, SqlApiKeys, SqlGrants, SqlUsers
+from axadapters.sql.identity import SqlAccessReader, SqlAccounts, SqlApiKeys, SqlGrants, SqlUsers
 from axadapters.sql.migrate import upgrade
 from axadapters.sql.operators import SqlOperators
 from axadapters.sql.orders import SqlOrders
 from axadapters.sql.products import SqlProducts
 from axadapters.sql.projections import SqlFlagHistory, SqlPendingFills, SqlProjections
 from axadapters.sql.sequences import SqlSequences
-from axadapters.sql.tx import SqlUnitOfWork
+from axadapters.sql.tx import SqlUnitOfWork, close_group_commits
 from axdomain.backfill import BackfillReport
 
 
@@ -34,6 +34,7 @@ class SqlStores:
     accounts: SqlAccounts
     grants: SqlGrants
     api_keys: SqlApiKeys
+    access: SqlAccessReader
     audit: SqlAuditLog
     orders: SqlOrders
     products: SqlProducts
@@ -60,6 +61,7 @@ class SqlStores:
             accounts=SqlAccounts(engine),
             grants=SqlGrants(engine),
             api_keys=SqlApiKeys(engine),
+            access=SqlAccessReader(engine),
             audit=SqlAuditLog(engine),
             orders=SqlOrders(engine),
             products=SqlProducts(engine),
@@ -82,6 +84,7 @@ class SqlStores:
         return run_permission_backfill(self.engine)
 
     def close(self) -> None:
+        close_group_commits(self.engine)
         self.engine.dispose()
 
 
