@@ -33,7 +33,7 @@ from tests.contract.rollout_support import (
 )
 from tests.contract.sql_support import PostgresServer, database_url
 
-USERS = 1_000
+USERS = 400  # enough rows for several batches of every backfilled table
 SMALL_BATCH_ROWS = 40
 SUBPROCESS_PAUSE_MS = 150
 PROGRESS_LINES_BEFORE_KILL = 3
