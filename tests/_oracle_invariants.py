@@ -17,10 +17,17 @@ from axdomain.audit import AuditRecord
 from axdomain.contracts import ContractId
 from axdomain.errors import InvalidValue
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId
-from axdomain.ledger.events import BASIS_CODES, QTY_CODES, USD_CODES, decode_ref
+from axdomain.ledger.events import (
+    BASIS_CODES,
+    QTY_CODES,
+    USD_CODES,
+    Phase,
+    decode_ref,
+    phase_of,
+)
 from axdomain.ledger.invariants import AccountFlagChange, InvariantInputs, Violation
 from axdomain.ledger.position import sign
-from axdomain.ledger.risk import RiskState
+from axdomain.ledger.risk import Reservation, RiskState
 from axdomain.ledger.values import (
     USD_LEDGER,
     AccountFlags,
@@ -83,13 +90,29 @@ def _customer_positions(
 # ------------------------------------------------------------------------------ global
 
 
+def _pending(view: LedgerView, code: str, basis: bool) -> list[Violation]:
+    kind = "basis" if basis else "qty"
+    return [
+        Violation(
+            code,
+            f"{ref.account_id}/{ref.contract}",
+            f"{kind} account holds debits_pending {account.debits_pending}, "
+            f"credits_pending {account.credits_pending}",
+        )
+        for account, ref in view.decoded
+        if not ref.contract.is_usd
+        and ref.is_basis == basis
+        and (account.debits_pending or account.credits_pending)
+    ]
+
+
 def check_g1(view: LedgerView) -> list[Violation]:
-    """For every contract the qty of all accounts sums to zero."""
+    """For every contract the qty of all accounts sums to zero; no qty is pending."""
     return [
         Violation("G1", str(c), f"sum of net qty is {total}")
         for c, total in sorted(_product_nets(view, basis=False).items())
         if total != 0
-    ]
+    ] + _pending(view, "G1", basis=False)
 
 
 def check_g2(view: LedgerView) -> list[Violation]:
@@ -98,17 +121,19 @@ def check_g2(view: LedgerView) -> list[Violation]:
         Violation("G2", str(c), f"sum of net basis is {total}")
         for c, total in sorted(_product_nets(view, basis=True).items())
         if total != 0
-    ]
+    ] + _pending(view, "G2", basis=True)
 
 
 def check_g3(view: LedgerView) -> list[Violation]:
     """USD sums to zero; AX_PNL's USD equals AX_PNL's basis summed over contracts."""
     total = 0
+    pending = 0
     pnl_usd = 0
     pnl_basis = 0
     for account, ref in view.decoded:
         if ref.contract.is_usd:
             total += account.net
+            pending += account.credits_pending - account.debits_pending
             if ref.account_id == SYSTEM_ACCOUNTS.AX_PNL:
                 pnl_usd += account.net
         elif ref.is_basis and ref.account_id == SYSTEM_ACCOUNTS.AX_PNL:
@@ -116,6 +141,8 @@ def check_g3(view: LedgerView) -> list[Violation]:
     found = []
     if total != 0:
         found.append(Violation("G3", "USD", f"sum of USD nets is {total}"))
+    if pending != 0:
+        found.append(Violation("G3", "USD", f"sum of pending USD (credits - debits) is {pending}"))
     if pnl_usd != pnl_basis:
         found.append(
             Violation("G3", "AX_PNL", f"USD net {pnl_usd} != sum of basis nets {pnl_basis}")
@@ -132,8 +159,12 @@ def check_u1(view: LedgerView) -> list[Violation]:
     for account, ref in view.decoded:
         if not ref.contract.is_usd or ref.account_id not in view.customers:
             continue
-        if account.net < 0:
-            found.append(Violation("U1", str(ref.account_id), f"USD net {account.net} < 0"))
+        if account.available < 0:
+            detail = (
+                f"USD available {account.available} < 0 (net {account.net}, "
+                f"debits pending {account.debits_pending})"
+            )
+            found.append(Violation("U1", str(ref.account_id), detail))
         if not account.flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS:
             found.append(
                 Violation("U1", str(ref.account_id), "USD account lacks the overdraft flag")
@@ -419,11 +450,21 @@ def check_all_invariants(inputs: InvariantInputs) -> list[Violation]:
 
 def resume(accounts: Iterable[LedgerAccount], transfers: Iterable[Transfer]) -> RiskState:
     """``RiskState.resume`` before the rewrite: typed refs per row, GC on."""
+    transfers = list(transfers)
     state = RiskState()
     for account in accounts:
         net = account.credits_posted - account.debits_posted
         if net:
             state._post(account.id, net)
+        if account.debits_pending or account.credits_pending:
+            ref = decode_ref(account.id)
+            if ref.contract.is_usd:
+                for table, amount in (
+                    (state.usd_debits_pending_micro_usd, account.debits_pending),
+                    (state.usd_credits_pending_micro_usd, account.credits_pending),
+                ):
+                    if amount:
+                        table[ref.account_id] = table.get(ref.account_id, 0) + amount
     counts: dict[int, int] = {}
     chain_open = False
     touched: set[int] = set()
@@ -438,4 +479,11 @@ def resume(accounts: Iterable[LedgerAccount], transfers: Iterable[Transfer]) -> 
     if chain_open:
         raise InvalidValue("transfers", "scan", "ends inside an open linked chain")
     state.last_sequence = {AccountId(value): count for value, count in counts.items()}
+    for transfer in transfers:
+        phase = phase_of(transfer)
+        if phase is Phase.PENDING and transfer.amount:
+            owner = AccountId(transfer.debit_account_id >> 64)
+            state.reservations[transfer.id] = Reservation(owner, transfer.amount)
+        elif phase in (Phase.POST, Phase.VOID):
+            state.reservations.pop(transfer.pending_id, None)
     return state

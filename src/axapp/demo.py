@@ -285,13 +285,37 @@ class Demo:
                 bob, amount_micro_usd=free + 1, idempotency_key=self.key("wd-over")
             ),
         )
-        self.attempt(
+        held = self.attempt(
             "bob session",
-            "withdraw 1,000.000000",
+            "withdraw 1,000.000000 (held until paid)",
             lambda: app.money.withdraw(
                 bob, amount_micro_usd=1_000 * MICRO, idempotency_key=self.key("wd-1")
             ),
         )
+        cancelled = self.attempt(
+            "bob session",
+            "withdraw 500.000000 (held until paid)",
+            lambda: app.money.withdraw(
+                bob, amount_micro_usd=500 * MICRO, idempotency_key=self.key("wd-2")
+            ),
+        )
+        self.balance_line("bob (2 held)", bob)
+        if held is not None and cancelled is not None:
+            [paid_id], [failed_id] = held.transfer_ids, cancelled.transfer_ids
+            self.attempt(
+                "operator",
+                "post the 1,000.000000 withdrawal (paid out)",
+                lambda: app.money.post_withdrawal(
+                    cast.ops, cast.bob_default, paid_id, self.key("wd-post")
+                ),
+            )
+            self.attempt(
+                "operator",
+                "void the 500.000000 withdrawal (payment failed)",
+                lambda: app.money.void_withdrawal(
+                    cast.ops, cast.bob_default, failed_id, self.key("wd-void")
+                ),
+            )
         self.attempt(
             "alice key",
             "withdraw from alice-desk (key lacks TRANSFER)",
@@ -311,11 +335,15 @@ class Demo:
             ),
         )
         for label, principal in (("alice-desk", alice_key), ("bob", bob)):
-            b = app.reads.balances(principal)
-            self.say(
-                f"    USD {label:<12} {usd(b['usd_micro_usd']):>22}"
-                f"  free {usd(b['free_micro_usd']):>22}"
-            )
+            self.balance_line(label, principal)
+
+    def balance_line(self, label: str, principal: Principal) -> None:
+        b = self.app.reads.balances(principal)
+        self.say(
+            f"    USD {label:<12} {usd(b['usd_micro_usd']):>22}"
+            f"  free {usd(b['free_micro_usd']):>22}"
+            f"  held {usd(b['withdrawals_pending_micro_usd']):>18}"
+        )
 
     def disarm(self, alice: Principal, bob_user: object, desk: AccountId) -> None:
         app = self.app

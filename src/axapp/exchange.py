@@ -26,7 +26,7 @@ from axapp.venue import Match, MatchingBook
 from axdomain.accounts import Account
 from axdomain.cache import RiskSnapshot, RiskSnapshotCache
 from axdomain.contracts import ContractDate, ContractId, ProductId
-from axdomain.errors import DomainError, NotFound
+from axdomain.errors import Conflict, DomainError, InvalidValue, NotFound
 from axdomain.idempotency import derived_fill_transfer_ids
 from axdomain.ids import SYSTEM_ACCOUNTS, AccountId
 from axdomain.intake import (
@@ -36,7 +36,7 @@ from axdomain.intake import (
     is_reducing,
     resting_margin_micro_usd,
 )
-from axdomain.ledger.events import split_chains
+from axdomain.ledger.events import Phase, phase_of, split_chains
 from axdomain.ledger.invariants import (
     AccountFlagChange,
     InvariantInputs,
@@ -56,10 +56,12 @@ from axdomain.ledger.planners import (
     plan_funding,
     plan_internal_transfer,
     plan_position_accounts,
+    plan_post_withdrawal,
+    plan_reserve_withdrawal,
     plan_settlement,
     plan_system_usd_accounts,
     plan_usd_account,
-    plan_withdrawal,
+    plan_void_withdrawal,
     require_delistable,
     require_transfer_ids_unique,
     split_batches,
@@ -74,12 +76,18 @@ from axdomain.ledger.projection import (
     project_chain,
 )
 from axdomain.ledger.risk import RiskState
-from axdomain.ledger.values import LedgerAccount, Transfer
+from axdomain.ledger.values import LedgerAccount, Transfer, TransferCode
+from axdomain.ledger_ids import derive_tb_usd_account_id
 from axdomain.orders import Fill, Order, OrderStatus, Side, TimeInForce
 from axdomain.products import Instrument, Product
 
 __all__ = ["Committed", "Exchange", "LedgerRejected", "OrderRejected"]
 RISK_SNAPSHOT_TTL_MS = 7 * 24 * 3600 * 1000
+_RESOLVED = {  # the ledger's answer for a reservation resolved before -> what the caller sees
+    CreateTransferResult.PENDING_TRANSFER_ALREADY_POSTED.value: "already posted",
+    CreateTransferResult.PENDING_TRANSFER_ALREADY_VOIDED.value: "already voided",
+    CreateTransferResult.PENDING_TRANSFER_EXPIRED.value: "expired",
+}
 MAX_FILLS_PER_SUBMIT = 10_000  # one order sweeps at most this many resting orders
 
 
@@ -337,14 +345,44 @@ class Exchange:
         )
 
     def withdraw(self, account: Account, amount_micro_usd: int, ids: Iterator[int]) -> Committed:
+        """Reserve a withdrawal: a pending transfer to custody that holds the amount until an
+        operator posts it (the payment left) or voids it (the payment failed). Its transfer
+        id is the withdrawal's id. No timeout: a reservation never lapses behind the risk
+        fold's back."""
         return self.commit(
-            plan_withdrawal(
+            plan_reserve_withdrawal(
                 account=account,
                 amount_micro_usd=amount_micro_usd,
                 timestamp_ns=self.stores.clock.now_ns(),
                 transfer_ids=ids,
             )
         )
+
+    def resolve_withdrawal(
+        self, account: Account, withdrawal_id: int, *, post: bool, ids: Iterator[int]
+    ) -> Committed:
+        """Post or void the account's pending withdrawal ``withdrawal_id``.
+
+        The ledger is asked, not the risk state: a retry whose first attempt committed
+        meets its own transfer (``exists``) and replays, while a withdrawal already resolved
+        by another request is a ``Conflict``."""
+        found = self.ledger.lookup_transfers([withdrawal_id])
+        owner = derive_tb_usd_account_id(account.account_id)
+        if not found or found[0].debit_account_id != owner:
+            raise NotFound("withdrawal_id", f"{withdrawal_id:032x}", "no such withdrawal")
+        pending = found[0]
+        if pending.code != TransferCode.WITHDRAWAL or phase_of(pending) is not Phase.PENDING:
+            raise InvalidValue("withdrawal_id", f"{withdrawal_id:032x}", "not a pending withdrawal")
+        plan = plan_post_withdrawal if post else plan_void_withdrawal
+        batch = plan(pending=pending, timestamp_ns=self.stores.clock.now_ns(), transfer_ids=ids)
+        try:
+            return self.commit(batch)
+        except LedgerRejected as refused:
+            if refused.problem in _RESOLVED:
+                raise Conflict(
+                    "withdrawal_id", f"{withdrawal_id:032x}", _RESOLVED[refused.problem]
+                ) from None
+            raise
 
     def transfer(
         self, source: Account, destination: Account, amount_micro_usd: int, ids: Iterator[int]
@@ -360,9 +398,10 @@ class Exchange:
         )
 
     def free_cash_micro_usd(self, account_id: AccountId) -> int:
-        """USD net of the margin held by the account's resting opening orders."""
+        """USD net of what pending withdrawals hold and of the margin held by the account's
+        resting opening orders."""
         resting = self.stores.orders.resting_orders_for_account(account_id)
-        return self.risk.usd(account_id) - resting_margin_micro_usd(resting)
+        return self.risk.available(account_id) - resting_margin_micro_usd(resting)
 
     # ------------------------------------------------------------------ orders
 

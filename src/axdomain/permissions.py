@@ -37,6 +37,7 @@ class Action(enum.Enum):
     DELIST = "delist"
     READ_AUDIT = "read_audit"
     LANE_KILL_SWITCH = "lane_kill_switch"
+    RESOLVE_WITHDRAWAL = "resolve_withdrawal"  # post (payment left) or void a withdrawal
 
     @classmethod
     def parse(cls, text: object) -> Action:
@@ -74,6 +75,7 @@ OPERATOR_ACTIONS = frozenset(
         Action.DELIST,
         Action.READ_AUDIT,
         Action.LANE_KILL_SWITCH,
+        Action.RESOLVE_WITHDRAWAL,
     }
 )
 

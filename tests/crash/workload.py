@@ -21,6 +21,7 @@ from axapp.config import Config
 from axapp.runtime import open_runtime
 from axapp.use_cases import Application
 from axdomain import DomainError, Permissions, Principal, UserId
+from axdomain.idempotency import derived_transfer_ids
 from axdomain.orders import Side, TimeInForce
 
 MICRO = 1_000_000
@@ -68,7 +69,8 @@ def request_for(rng: random.Random, seed: int, n: int) -> dict[str, Any]:
     key = f"s{seed}-{n}"
     user = rng.choice(USERS)
     kind = rng.choices(
-        ["deposit", "order", "cancel", "withdraw", "transfer", "funding"], [3, 8, 2, 2, 2, 1]
+        ["deposit", "order", "cancel", "withdraw", "resolve", "transfer", "funding"],
+        [3, 8, 2, 2, 2, 2, 1],
     )[0]
     request: dict[str, Any] = {"n": n, "key": key, "kind": kind, "user": user}
     if kind == "deposit":
@@ -82,6 +84,9 @@ def request_for(rng: random.Random, seed: int, n: int) -> dict[str, Any]:
         )
     elif kind == "cancel":
         request["client_order_id"] = f"s{seed}-{rng.randint(0, max(n - 1, 0))}"
+    elif kind == "resolve":  # an earlier request's withdrawal, named by its key
+        request["withdrawal_key"] = f"s{seed}-{rng.randint(0, max(n - 1, 0))}"
+        request["post"] = rng.random() < 0.5
     elif kind in ("withdraw", "transfer"):
         request["amount"] = rng.randint(1, 2_000) * MICRO
         request["to"] = rng.choice([u for u in USERS if u != user])
@@ -121,6 +126,10 @@ def perform(
             return app.money.withdraw(
                 who, amount_micro_usd=request["amount"], idempotency_key=key
             ).as_dict()
+        if kind == "resolve":
+            withdrawal_id = next(derived_transfer_ids(account, request["withdrawal_key"]))
+            resolve = app.money.post_withdrawal if request["post"] else app.money.void_withdrawal
+            return resolve(ops, account, withdrawal_id, key).as_dict()
         if kind == "transfer":
             to = UserId.from_hex(cast["users"][request["to"]]).as_default_account_id()
             return app.money.transfer(

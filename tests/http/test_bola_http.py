@@ -47,6 +47,7 @@ class Scene:
     order_id: str
     key_id: str
     grantee: str
+    withdrawal_id: str
     client_host: str | None = None
 
 
@@ -98,6 +99,8 @@ def build_scene(situation: str) -> Scene:
     )
     order_id = f"{placed.order.order.order_id:016x}"  # type: ignore[attr-defined]
     alice_key, _ = s.mint(alice, desk, Permissions.READ_ONLY)
+    hold = {"account_id": desk, "amount_micro_usd": MICRO, "idempotency_key": "hold"}
+    [withdrawal_id] = h.ok(alice, "POST", "/v1/withdrawals", json=hold)["transfer_ids"]
     target, token, caller_default = desk, alice, alice_default
     host = None
     if situation in ("no grant", "grant on another account", "revoked grant"):
@@ -147,7 +150,10 @@ def build_scene(situation: str) -> Scene:
     key_id = f"{alice_key:016x}"
     if target != desk:
         order_id, key_id = f"{0xDEAD_BEEF:016x}", f"{0xDEAD_BEEF:016x}"
-    return Scene(h, token, caller_default, target, order_id, key_id, str(dave_user), host)
+        withdrawal_id = f"{0xDEAD_BEEF:032x}"
+    return Scene(
+        h, token, caller_default, target, order_id, key_id, str(dave_user), withdrawal_id, host
+    )
 
 
 def request(scene: Scene, use_case: str) -> tuple[str, str, dict[str, Any]]:
@@ -201,6 +207,17 @@ def request(scene: Scene, use_case: str) -> tuple[str, str, dict[str, Any]]:
         "revoke": ("DELETE", "/v1/grants", {"params": {"account_id": a, "user_id": scene.grantee}}),
         "mint_key": ("POST", "/v1/api-keys", {"json": {"account_id": a, "permissions": READ_ONLY}}),
         "revoke_key": ("DELETE", f"/v1/api-keys/{scene.key_id}", {}),
+        "pending_withdrawals": ("GET", f"/v1/admin/accounts/{a}/withdrawals", {}),
+        "post_withdrawal": (
+            "POST",
+            f"/v1/admin/accounts/{a}/withdrawals/{scene.withdrawal_id}/post",
+            {"json": {"idempotency_key": h.key()}},
+        ),
+        "void_withdrawal": (
+            "POST",
+            f"/v1/admin/accounts/{a}/withdrawals/{scene.withdrawal_id}/void",
+            {"json": {"idempotency_key": h.key()}},
+        ),
     }
     return table[use_case]
 

@@ -57,7 +57,7 @@ def test_generated_requests_never_fail_the_server_or_the_schema() -> None:
     operations = [
         result.ok() for result in schema.get_all_operations() if result.ok().path != "/v1/stream"
     ]
-    assert len(operations) == 29
+    assert len(operations) == 31
     for operation in operations:
         token = h.ops_token if operation.path.startswith("/v1/admin/") else session
         fuzz(operation, token, counts)

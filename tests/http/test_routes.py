@@ -106,6 +106,7 @@ def test_user_routes_and_their_minimal_fields() -> None:
         "account_id": desk["account_id"],
         "usd_micro_usd": 10 * MICRO,
         "free_micro_usd": 10 * MICRO,
+        "withdrawals_pending_micro_usd": 0,
     }
     h.grant(alice, desk["account_id"], carol_id, ["list", "read"])
     seen = h.ok(carol, "GET", "/v1/whoami")["accounts"]

@@ -89,6 +89,16 @@ class ExchangeMachine(RuleBasedStateMachine):
                     idempotency_key=self.key(),
                 )
 
+    @rule(pick=st.integers(0, 50), post=st.booleans())
+    def resolve_withdrawal(self, pick: int, post: bool) -> None:
+        open_ = sorted(self.w.app.exchange.risk.reservations.items())
+        if not open_:
+            return
+        withdrawal_id, held = open_[pick % len(open_)]
+        resolve = self.w.app.money.post_withdrawal if post else self.w.app.money.void_withdrawal
+        resolve(self.w.ops, held.account_id, withdrawal_id, self.key())
+        assert withdrawal_id not in self.w.app.exchange.risk.reservations
+
     @rule(u=st.integers(0, USERS - 1), frozen=st.booleans(), close_only=st.booleans())
     def flags(self, u: int, frozen: bool, close_only: bool) -> None:
         self.w.app.operator.set_flags(

@@ -31,12 +31,15 @@ OTHERS = (
     "mint_key",
     "revoke_key",
 )
-USE_CASES = READS + OTHERS
+OPERATOR_ONLY = ("pending_withdrawals", "post_withdrawal", "void_withdrawal")
+USE_CASES = READS + OTHERS + OPERATOR_ONLY
 
-ALL_ALLOWED = dict.fromkeys(USE_CASES, "allowed")
+CUSTOMERS_REFUSED = dict.fromkeys(OPERATOR_ONLY, "NOT_PERMITTED")  # operator actions
+ALL_ALLOWED = {**dict.fromkeys(USE_CASES, "allowed"), **CUSTOMERS_REFUSED}
 NO_GRANT = {
     **dict.fromkeys(USE_CASES, "NO_GRANT"),
     **dict.fromkeys(("cancel_by_id", "cancel_by_client_id", "replace", "revoke_key"), "hidden"),
+    **CUSTOMERS_REFUSED,
 }
 KEY_NO_GRANT = {**NO_GRANT, "mint_key": "NOT_PERMITTED"}
 UNAUTH = {**dict.fromkeys(USE_CASES, "unauth"), "mint_key": "NOT_PERMITTED"}
@@ -66,6 +69,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         **dict.fromkeys(READS, "allowed"),
         **dict.fromkeys(("cancel_by_id", "cancel_by_client_id", "replace", "revoke_key"), "hidden"),
         "mint_key": "NOT_PERMITTED",
+        **CUSTOMERS_REFUSED,
     },
     "key of another account": {**KEY_NO_GRANT},
     "key whose user lost the grant": {**KEY_NO_GRANT},
@@ -93,6 +97,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "operator on a customer route": {
         **dict.fromkeys(USE_CASES, "NOT_PERMITTED"),
         "revoke_key": "hidden",
+        **dict.fromkeys(OPERATOR_ONLY, "allowed"),
     },
 }
 
@@ -106,6 +111,7 @@ class Scene:
     client_order_id: str
     key_id: int
     grantee: object
+    withdrawal_id: int
     unauthenticated: bool = False
 
 
@@ -121,6 +127,8 @@ def build_scene(situation: str) -> Scene:
     placed = w.place(alice, Side.BUY, 1, 1_000 * MICRO, account_id=desk, client_order_id="c-1")
     order_id = placed.order.order.order_id  # type: ignore[attr-defined]
     alice_key_id, _ = w.mint(alice, desk, Permissions.READ_ONLY)
+    held = app.money.withdraw(alice, account_id=desk, amount_micro_usd=MICRO, idempotency_key="h")
+    [withdrawal_id] = held.transfer_ids
     target, caller = desk, alice
     unauth = False
     if situation == "no grant":
@@ -175,8 +183,10 @@ def build_scene(situation: str) -> Scene:
         caller = w.ops
     del carol_default
     if target != desk:
-        order_id, alice_key_id = 0xDEAD_BEEF, 0xDEAD_BEEF
-    return Scene(w, caller, target, order_id, "c-1", alice_key_id, dave_user.user_id, unauth)
+        order_id, alice_key_id, withdrawal_id = 0xDEAD_BEEF, 0xDEAD_BEEF, 0xDEAD_BEEF
+    return Scene(
+        w, caller, target, order_id, "c-1", alice_key_id, dave_user.user_id, withdrawal_id, unauth
+    )
 
 
 def call(scene: Scene, use_case: str) -> Callable[[], object]:
@@ -218,6 +228,9 @@ def call(scene: Scene, use_case: str) -> Callable[[], object]:
         "revoke": lambda: app.membership.revoke(p, a, scene.grantee),
         "mint_key": lambda: app.membership.mint_key(p, account_id=a, scope=Permissions.READ_ONLY),
         "revoke_key": lambda: app.membership.revoke_key(p, scene.key_id),
+        "pending_withdrawals": lambda: app.money.pending_withdrawals(p, a),
+        "post_withdrawal": lambda: app.money.post_withdrawal(p, a, scene.withdrawal_id, key),
+        "void_withdrawal": lambda: app.money.void_withdrawal(p, a, scene.withdrawal_id, key),
     }
     return calls[use_case]
 
@@ -270,4 +283,7 @@ def test_zero_leaks_summary() -> None:
         "REDUCE_OR_CLOSE-only grant",
         "frozen account",
         "close-only account",
+        "operator on a customer route",  # only the operator-only withdrawal use cases
     }
+    operator_row = EXPECTED["operator on a customer route"]
+    assert {u for u, v in operator_row.items() if v == "allowed"} == set(OPERATOR_ONLY)

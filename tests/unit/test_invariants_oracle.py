@@ -76,6 +76,7 @@ ALL_IDS = tuple(tb_id for owner in OWNERS for tb_id in _ids(owner))
 LEG_IDS = st.one_of(st.sampled_from(ALL_IDS), st.sampled_from(GARBAGE_IDS))
 LEDGERS = st.sampled_from((1, 1001, 1002, 1003, 1004))
 SMALL = st.integers(0, 3)
+PENDING = st.sampled_from((0, 0, 0, 1, 2))  # mostly none, as on a real ledger
 
 
 @st.composite
@@ -92,6 +93,8 @@ def ledger_rows(draw: st.DrawFn) -> list[LedgerAccount]:
                 user_data_32=draw(st.sampled_from((0, 20260130, (tb_id >> 32) & 0x7FFF_FFFF))),
                 debits_posted=draw(SMALL),
                 credits_posted=draw(SMALL),
+                debits_pending=draw(PENDING),
+                credits_pending=draw(PENDING),
             )
         )
     return rows
@@ -113,6 +116,7 @@ def transfers(draw: st.DrawFn) -> list[Transfer]:
                 code=draw(st.integers(1, 10)),  # 10 is no TransferCode
                 flags=draw(st.sampled_from(TransferFlags)),
                 user_data_64=draw(st.integers(0, 20)),
+                pending_id=draw(st.integers(0, 3)),
             )
         )
     return found

@@ -168,7 +168,9 @@ def test_u1_customer_usd_below_zero(world: World, healthy: InvariantInputs) -> N
         healthy, {victim: _credit(-overdraw), derive_tb_usd_account_id(FEES): _credit(overdraw)}
     )
     found = check_all_invariants(broken)
-    assert found == [Violation("U1", str(_cust(world, 2)), "USD net -1 < 0")]
+    assert found == [
+        Violation("U1", str(_cust(world, 2)), "USD available -1 < 0 (net -1, debits pending 0)")
+    ]
 
 
 def test_u1_customer_usd_without_overdraft_flag(world: World, healthy: InvariantInputs) -> None:

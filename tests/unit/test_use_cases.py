@@ -291,8 +291,11 @@ def test_withdrawal_retry_posts_once_and_another_body_conflicts(w: World) -> Non
     _, account, alice = w.user("alice", 1_000 * MICRO)
     first = w.app.money.withdraw(alice, amount_micro_usd=100 * MICRO, idempotency_key="w1")
     again = w.app.money.withdraw(alice, amount_micro_usd=100 * MICRO, idempotency_key="w1")
-    assert first == again
-    assert w.app.reads.balances(alice)["usd_micro_usd"] == 900 * MICRO
+    assert first == again and len(first.transfer_ids) == 1
+    balances = w.app.reads.balances(alice)
+    assert balances["usd_micro_usd"] == 1_000 * MICRO  # reserved, not posted yet
+    assert balances["free_micro_usd"] == 900 * MICRO
+    assert balances["withdrawals_pending_micro_usd"] == 100 * MICRO
     with pytest.raises(Conflict, match="different request"):
         w.app.money.withdraw(alice, amount_micro_usd=5, idempotency_key="w1")
     transactions = w.app.reads.transactions(alice).items

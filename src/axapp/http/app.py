@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -69,6 +69,7 @@ AccountQuery = Annotated[str | None, Query(pattern=m.HEX16_PATTERN)]
 LimitQuery = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)]
 CursorQuery = Annotated[str | None, Query(min_length=1, max_length=20, pattern=r"^[0-9]+$")]
 Hex16Path = Annotated[str, Path(pattern=m.HEX16_PATTERN)]
+Hex32Path = Annotated[str, Path(pattern=m.HEX32_PATTERN)]
 SymbolPath = Annotated[str, Path(min_length=1, max_length=m.MAX_TEXT_LEN, pattern=m.TEXT_PATTERN)]
 
 
@@ -258,6 +259,33 @@ def _admin_routes(shell: Shell) -> APIRouter:
         def use(p: Principal) -> object:
             account = require_account("account_id", account_id)
             return shell.app.money.deposit(p, account, body.amount_micro_usd, body.idempotency_key)
+
+        return await shell.call(request, use, admin=True)
+
+    @r.get("/accounts/{account_id}/withdrawals", response_model=m.PendingWithdrawalsAnswer)
+    async def pending_withdrawals(request: Request, account_id: Hex16Path) -> Response:
+        def use(p: Principal) -> object:
+            account = require_account("account_id", account_id)
+            return shell.app.money.pending_withdrawals(p, account)
+
+        return await shell.call(request, use, admin=True)
+
+    @r.post(
+        "/accounts/{account_id}/withdrawals/{withdrawal_id}/{resolution}",
+        response_model=m.MoneyAnswer,
+    )
+    async def resolve_withdrawal(
+        request: Request,
+        account_id: Hex16Path,
+        withdrawal_id: Hex32Path,
+        resolution: Literal["post", "void"],
+        body: m.ResolveWithdrawalRequest,
+    ) -> Response:
+        def use(p: Principal) -> object:
+            account = require_account("account_id", account_id)
+            money = shell.app.money
+            resolve = money.post_withdrawal if resolution == "post" else money.void_withdrawal
+            return resolve(p, account, int(withdrawal_id, 16), body.idempotency_key)
 
         return await shell.call(request, use, admin=True)
 

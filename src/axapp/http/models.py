@@ -77,6 +77,10 @@ class DepositRequest(Strict):
     idempotency_key: IdempotencyKey
 
 
+class ResolveWithdrawalRequest(Strict):
+    idempotency_key: IdempotencyKey
+
+
 class FlagsRequest(Strict):
     is_frozen: bool
     is_close_only: bool
@@ -191,6 +195,16 @@ class MoneyAnswer(Answer):
     amount_micro_usd: int
 
 
+class PendingWithdrawalItem(Answer):
+    withdrawal_id: Hex32
+    amount_micro_usd: int
+
+
+class PendingWithdrawalsAnswer(Answer):
+    account_id: Hex16
+    items: list[PendingWithdrawalItem]
+
+
 class AccountFlagsAnswer(Answer):
     account_id: Hex16
     is_frozen: bool
@@ -260,6 +274,7 @@ class BalancesAnswer(Answer):
     account_id: Hex16
     usd_micro_usd: int
     free_micro_usd: int
+    withdrawals_pending_micro_usd: int
 
 
 class PositionItem(Answer):
@@ -303,6 +318,8 @@ class TransactionItem(Answer):
     transfer_id: Hex32
     kind: str
     amount_micro_usd: int
+    phase: Literal["single", "pending", "post", "void"]
+    held_micro_usd: int
     at_ns: int
 
 

@@ -48,6 +48,12 @@ def positive(field: str, value: object, high: int = U63_MAX) -> int:
     return require_range(field, value, 1, high)
 
 
+def transfer_id(field: str, value: object) -> int:
+    """A ledger transfer id: an int in 1 .. 2**128 - 2 (TigerBeetle reserves 0 and the
+    maximum)."""
+    return require_range(field, value, 1, (1 << 128) - 2)
+
+
 def non_negative(field: str, value: object, high: int = U63_MAX) -> int:
     return require_range(field, value, 0, high)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from axapp.gateway import Authorized
 from axapp.use_cases import args
 from axapp.use_cases.base import Context
-from axapp.use_cases.views import MoneyMoved
+from axapp.use_cases.views import MoneyMoved, PendingWithdrawals
 from axdomain.errors import InvalidValue
 from axdomain.idempotency import derived_transfer_ids
 from axdomain.ids import AccountId
@@ -64,7 +64,10 @@ class MoneyUseCases:
         amount_micro_usd: object,
         idempotency_key: object,
     ) -> MoneyMoved:
-        """USD to custody; needs TRANSFER and free cash (net of resting orders' margin)."""
+        """Reserve USD for a payment out of custody; needs TRANSFER and free cash (net of
+        resting orders' margin and of earlier pending withdrawals). The answer's one
+        transfer id is the withdrawal's id; the amount stays held until an operator posts
+        or voids it (``post_withdrawal`` / ``void_withdrawal``)."""
         idempotency_key = args.idempotency_key(idempotency_key)
         account = args.optional_account_id("account_id", account_id)
         amount = args.positive("amount_micro_usd", amount_micro_usd, U127_MAX)
@@ -88,6 +91,66 @@ class MoneyUseCases:
             )
 
         return self._c.gateway.run(principal, Action.TRANSFER, account, effect)
+
+    def post_withdrawal(
+        self,
+        operator: Principal,
+        account_id: object,
+        withdrawal_id: object,
+        idempotency_key: object,
+    ) -> MoneyMoved:
+        """The payment left custody: post the account's pending withdrawal (operators)."""
+        return self._resolve(operator, account_id, withdrawal_id, idempotency_key, post=True)
+
+    def void_withdrawal(
+        self,
+        operator: Principal,
+        account_id: object,
+        withdrawal_id: object,
+        idempotency_key: object,
+    ) -> MoneyMoved:
+        """The payment failed or was cancelled: void the pending withdrawal, so the amount
+        is free cash again (operators)."""
+        return self._resolve(operator, account_id, withdrawal_id, idempotency_key, post=False)
+
+    def pending_withdrawals(self, operator: Principal, account_id: object) -> PendingWithdrawals:
+        """The account's withdrawals still waiting for a post or a void (operators)."""
+        account = args.account_id("account_id", account_id)
+
+        def effect(authorized: Authorized) -> PendingWithdrawals:
+            held = self._c.exchange.risk.reservations_of(account)
+            return PendingWithdrawals(account, tuple(held.items()))
+
+        return self._c.gateway.run(operator, Action.RESOLVE_WITHDRAWAL, account, effect)
+
+    def _resolve(
+        self,
+        operator: Principal,
+        account_id: object,
+        withdrawal_id: object,
+        idempotency_key: object,
+        *,
+        post: bool,
+    ) -> MoneyMoved:
+        idempotency_key = args.idempotency_key(idempotency_key)
+        account = args.account_id("account_id", account_id)
+        withdrawal = args.transfer_id("withdrawal_id", withdrawal_id)
+        kind = "post_withdrawal" if post else "void_withdrawal"
+
+        def effect(authorized: Authorized) -> MoneyMoved:
+            def compute(key: str) -> MoneyMoved:
+                ids = derived_transfer_ids(account, key)
+                committed = self._c.exchange.resolve_withdrawal(
+                    authorized.account, withdrawal, post=post, ids=ids
+                )
+                return MoneyMoved(tuple(committed.transfer_ids), committed.transfers[0].amount)
+
+            body: dict[str, object] = {"withdrawal_id": f"{withdrawal:032x}"}
+            return self._c.idempotent(
+                account, idempotency_key, kind, body, compute, MoneyMoved.from_dict
+            )
+
+        return self._c.gateway.run(operator, Action.RESOLVE_WITHDRAWAL, account, effect)
 
     def transfer(
         self,

@@ -9,7 +9,7 @@ from axapp.gateway import Authorized
 from axapp.use_cases import args
 from axapp.use_cases.base import Context
 from axapp.use_cases.views import FillView, OrderView, Page, hex128
-from axdomain.ledger.events import decode_transfer
+from axdomain.ledger.events import Phase, decode_transfer
 from axdomain.ledger_ids import derive_tb_usd_account_id
 from axdomain.membership import Principal
 from axdomain.orders import OrderStatus
@@ -34,6 +34,7 @@ class ReadUseCases:
                 "account_id": str(account_id),
                 "usd_micro_usd": exchange.risk.usd(account_id),
                 "free_micro_usd": exchange.free_cash_micro_usd(account_id),
+                "withdrawals_pending_micro_usd": exchange.risk.reserved(account_id),
             }
 
         result: dict[str, Any] = self._read(principal, account_id, view)
@@ -110,7 +111,12 @@ class ReadUseCases:
         limit: object = None,
         cursor: object = None,
     ) -> Page:
-        """The account's USD movements, read from the ledger (the source of truth)."""
+        """The account's USD movements, read from the ledger (the source of truth).
+
+        ``amount_micro_usd`` is the signed change of the posted balance (the amounts sum to
+        ``usd_micro_usd``); ``held_micro_usd`` the change of what pending withdrawals hold
+        (+ on a reservation, - on its post or void; they sum to
+        ``withdrawals_pending_micro_usd``). Withdrawals are always posted whole."""
         size, after = parse_limit(limit), parse_cursor(cursor)
         ledger = self._c.exchange.ledger
 
@@ -122,16 +128,17 @@ class ReadUseCases:
                 if position <= after:
                     continue
                 event = decode_transfer(transfer)
-                signed = (
-                    transfer.amount if transfer.credit_account_id == usd_id else -transfer.amount
-                )
+                sign = 1 if transfer.credit_account_id == usd_id else -1
+                held = {Phase.PENDING: 1, Phase.POST: -1, Phase.VOID: -1}.get(event.phase, 0)
                 rows.append(
                     (
                         position,
                         {
                             "transfer_id": hex128(transfer.id),
                             "kind": event.kind.name.lower(),
-                            "amount_micro_usd": signed,
+                            "amount_micro_usd": sign * event.posted_amount,
+                            "phase": event.phase.value,
+                            "held_micro_usd": held * transfer.amount,
                             "at_ns": transfer.user_data_64,
                         },
                     )
@@ -156,7 +163,8 @@ class ReadUseCases:
                 "account_id": str(account_id),
                 "equity_micro_usd": usd,
                 "free_micro_usd": free,
-                "order_margin_micro_usd": usd - free,
+                "order_margin_micro_usd": exchange.risk.available(account_id) - free,
+                "withdrawals_pending_micro_usd": exchange.risk.reserved(account_id),
                 "open_positions": len(exchange.open_contracts(account_id)),
                 "is_frozen": a.account.is_frozen,
                 "is_close_only": a.account.is_close_only,

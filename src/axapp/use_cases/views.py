@@ -135,6 +135,20 @@ class MoneyMoved:
 
 
 @attrs.frozen
+class PendingWithdrawals:
+    account_id: AccountId
+    items: tuple[tuple[int, int], ...]  # (withdrawal id, amount micro-USD), oldest first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": str(self.account_id),
+            "items": [
+                {"withdrawal_id": hex128(w), "amount_micro_usd": amount} for w, amount in self.items
+            ],
+        }
+
+
+@attrs.frozen
 class Page:
     items: Sequence[dict[str, Any]]
     next_cursor: str | None

@@ -230,32 +230,51 @@ def _owner_total(columns: KindColumns, owner: int) -> int:
 # ------------------------------------------------------------------------------ global
 
 
+def _pending_on(columns: KindColumns, code: str, kind: str) -> list[Violation]:
+    """Only USD withdrawals are ever two-phase with an amount: a pending sum on a qty or
+    basis account is money (or lots) held outside the posted nets the rule sums."""
+    return [
+        Violation(
+            code,
+            _position_text(row.id - (kind == "basis")),
+            f"{kind} account holds debits_pending {row.debits_pending}, "
+            f"credits_pending {row.credits_pending}",
+        )
+        for row in columns.rows
+        if row.debits_pending or row.credits_pending
+    ]
+
+
 def check_g1(view: LedgerView) -> list[Violation]:
-    """For every contract the qty of all accounts sums to zero."""
+    """For every contract the qty of all accounts sums to zero, and no qty is pending."""
     return [
         Violation("G1", str(ContractId(c)), f"sum of net qty is {total}")
         for c, total in sorted(_contract_nets(view.qty, KIND_QTY).items())
         if total != 0
-    ]
+    ] + _pending_on(view.qty, "G1", "qty")
 
 
 def check_g2(view: LedgerView) -> list[Violation]:
-    """For every contract the basis of all accounts sums to zero."""
+    """For every contract the basis of all accounts sums to zero, and no basis is pending."""
     return [
         Violation("G2", str(ContractId(c)), f"sum of net basis is {total}")
         for c, total in sorted(_contract_nets(view.basis, KIND_BASIS).items())
         if total != 0
-    ]
+    ] + _pending_on(view.basis, "G2", "basis")
 
 
 def check_g3(view: LedgerView) -> list[Violation]:
-    """USD sums to zero; AX_PNL's USD equals AX_PNL's basis summed over contracts."""
+    """USD sums to zero, posted and pending alike; AX_PNL's USD equals AX_PNL's basis
+    summed over contracts."""
     total = sum(view.usd.nets)
+    pending = sum(row.credits_pending - row.debits_pending for row in view.usd.rows)
     pnl_usd = _owner_total(view.usd, _PNL)
     pnl_basis = _owner_total(view.basis, _PNL)
     found = []
     if total != 0:
         found.append(Violation("G3", "USD", f"sum of USD nets is {total}"))
+    if pending != 0:
+        found.append(Violation("G3", "USD", f"sum of pending USD (credits - debits) is {pending}"))
     if pnl_usd != pnl_basis:
         found.append(
             Violation("G3", "AX_PNL", f"USD net {pnl_usd} != sum of basis nets {pnl_basis}")
@@ -267,14 +286,24 @@ def check_g3(view: LedgerView) -> list[Violation]:
 
 
 def check_u1(view: LedgerView) -> list[Violation]:
-    """Customer USD accounts never go negative and carry the overdraft flag."""
+    """Customer USD accounts never go negative, counting what their pending withdrawals
+    hold (``credits_posted - debits_posted - debits_pending``), and carry the overdraft
+    flag."""
     found = []
     for row, net in zip(view.usd.rows, view.usd.nets, strict=True):
         owner = row.id >> ACCOUNT_SHIFT
         if owner not in view.customers:
             continue
-        if net < 0:
-            found.append(Violation("U1", _account_text(owner), f"USD net {net} < 0"))
+        available = net - row.debits_pending
+        if available < 0:
+            found.append(
+                Violation(
+                    "U1",
+                    _account_text(owner),
+                    f"USD available {available} < 0 (net {net}, debits pending "
+                    f"{row.debits_pending})",
+                )
+            )
         if not row.flags >> _OVERDRAFT_BIT & 1:
             found.append(
                 Violation("U1", _account_text(owner), "USD account lacks the overdraft flag")

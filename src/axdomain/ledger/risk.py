@@ -8,6 +8,13 @@ only non-zero entries, so "flat" and "never traded" are the same canonical value
 ``resume`` takes balances from the ledger's own account sums (what TigerBeetle reports)
 and sequence numbers from counting the committed chains per account: a fold bug in
 ``apply_chain`` therefore shows up as an inequality instead of being reproduced twice.
+
+Two-phase withdrawals: a pending transfer moves no posted balance; it raises the debit
+account's ``debits_pending`` (and custody's ``credits_pending``) until a post moves it into
+the posted nets or a void releases it. The state keeps those pending sums per USD account
+and every reservation still open (id -> account and amount), which is what free cash and
+an operator's post or void need. The exchange writes reservations without a timeout, so
+nothing expires behind the fold's back.
 """
 
 from __future__ import annotations
@@ -20,7 +27,15 @@ import attrs
 from axdomain.contracts import ContractId
 from axdomain.errors import InvalidValue
 from axdomain.ids import AccountId
-from axdomain.ledger.events import decode_ref, decode_transfer, split_chains
+from axdomain.ledger.events import (
+    Phase,
+    decode_ref,
+    decode_transfer,
+    pending_delta,
+    phase_of,
+    posted_amount,
+    split_chains,
+)
 from axdomain.ledger.port import TransferError
 from axdomain.ledger.position import Position
 from axdomain.ledger.scan_codec import (
@@ -41,6 +56,7 @@ PositionKey = tuple[AccountId, ContractId]
 K = TypeVar("K")
 # ``IntFlag.__and__`` runs Python code (~1 µs); scans shift the raw int instead.
 _LINKED_BIT = TransferFlags.LINKED.bit_length() - 1
+_PENDING_BIT = TransferFlags.PENDING.bit_length() - 1  # then post and void, the next two bits
 
 
 def _add(table: dict[K, int], key: K, delta: int) -> None:
@@ -51,12 +67,23 @@ def _add(table: dict[K, int], key: K, delta: int) -> None:
         table.pop(key, None)
 
 
+@attrs.frozen
+class Reservation:
+    """An open pending withdrawal: whose USD it holds and how much."""
+
+    account_id: AccountId
+    amount_micro_usd: int
+
+
 @attrs.define
 class RiskState:
     qty_lots: dict[PositionKey, int] = attrs.Factory(dict)
     basis_micro_usd: dict[PositionKey, int] = attrs.Factory(dict)
     usd_net_micro_usd: dict[AccountId, int] = attrs.Factory(dict)
     last_sequence: dict[AccountId, int] = attrs.Factory(dict)
+    usd_debits_pending_micro_usd: dict[AccountId, int] = attrs.Factory(dict)
+    usd_credits_pending_micro_usd: dict[AccountId, int] = attrs.Factory(dict)
+    reservations: dict[int, Reservation] = attrs.Factory(dict)  # pending transfer id ->
 
     # ------------------------------------------------------------------ reads
 
@@ -65,7 +92,25 @@ class RiskState:
         return Position(self.qty_lots.get(key, 0), self.basis_micro_usd.get(key, 0))
 
     def usd(self, account_id: AccountId) -> int:
+        """Posted USD net (credits posted minus debits posted)."""
         return self.usd_net_micro_usd.get(account_id, 0)
+
+    def reserved(self, account_id: AccountId) -> int:
+        """USD held by the account's pending withdrawals (its ``debits_pending``)."""
+        return self.usd_debits_pending_micro_usd.get(account_id, 0)
+
+    def available(self, account_id: AccountId) -> int:
+        """What the ledger still lets the account debit: posted net minus reserved."""
+        return self.usd(account_id) - self.reserved(account_id)
+
+    def reservations_of(self, account_id: AccountId) -> dict[int, int]:
+        """Open pending withdrawals of one account: transfer id -> amount, oldest first
+        (the live fold and ``resume`` both insert in commit order)."""
+        return {
+            transfer_id: r.amount_micro_usd
+            for transfer_id, r in self.reservations.items()
+            if r.account_id == account_id
+        }
 
     def holders(self, contract: ContractId) -> dict[AccountId, Position]:
         """Every account with a non-flat position in ``contract`` (system ones included).
@@ -87,17 +132,56 @@ class RiskState:
         else:
             _add(self.qty_lots, (ref.account_id, ref.contract), delta)
 
+    def _hold(self, transfer: Transfer, phase: Phase) -> None:
+        """Move the pending sums of a two-phase leg. Closing transfers (zero pending qty or
+        basis legs) hold nothing and are not tracked."""
+        if phase is Phase.PENDING:
+            if not transfer.amount:
+                return
+            owner = decode_ref(transfer.debit_account_id).account_id
+            self.reservations[transfer.id] = Reservation(owner, transfer.amount)
+            delta = pending_delta(transfer, 0)
+        else:
+            held = self.reservations.pop(transfer.pending_id)
+            delta = pending_delta(transfer, held.amount_micro_usd)
+        _add(
+            self.usd_debits_pending_micro_usd,
+            decode_ref(transfer.debit_account_id).account_id,
+            delta,
+        )
+        _add(
+            self.usd_credits_pending_micro_usd,
+            decode_ref(transfer.credit_account_id).account_id,
+            delta,
+        )
+
+    def _require_resolvable(self, chain: Sequence[Transfer], phases: Sequence[Phase]) -> None:
+        """A post or void names a reservation that is open (before this chain or earlier in
+        it), checked before anything is applied so a refusal leaves the state untouched."""
+        opened = set(self.reservations)
+        for transfer, phase in zip(chain, phases, strict=True):
+            if phase is Phase.PENDING and transfer.amount:
+                opened.add(transfer.id)
+            elif phase in (Phase.POST, Phase.VOID):
+                if transfer.pending_id not in opened:
+                    raise InvalidValue("pending_id", transfer.pending_id, "no open reservation")
+                opened.discard(transfer.pending_id)
+
     def apply_chain(self, chain: Sequence[Transfer]) -> tuple[SequenceStamp, ...]:
         """Fold one committed chain; returns the sequence stamps it earned.
 
         Every leg is decoded first (a typed error leaves the state untouched), then posted.
         """
         require_chain(chain)
-        for transfer in chain:
-            decode_transfer(transfer)
-        for transfer in chain:
-            self._post(transfer.debit_account_id, -transfer.amount)
-            self._post(transfer.credit_account_id, transfer.amount)
+        phases = [decode_transfer(transfer).phase for transfer in chain]
+        self._require_resolvable(chain, phases)
+        for transfer, phase in zip(chain, phases, strict=True):
+            if phase is not Phase.SINGLE:
+                self._hold(transfer, phase)
+            moved = posted_amount(transfer)
+            if moved:
+                self._post(transfer.debit_account_id, -moved)
+                self._post(transfer.credit_account_id, moved)
         stamps = []
         for account in accounts_touched(chain):
             number = self.last_sequence.get(account, 0) + 1
@@ -141,7 +225,8 @@ class RiskState:
         """
         with cyclic_gc_paused():
             columns = _TypedColumns.of(accounts)
-            counts = _events_per_account(transfers)
+            two_phase: list[Transfer] = []
+            counts = _events_per_account(transfers, two_phase)
             state = cls()
             state.usd_net_micro_usd = _summed(columns.usd_keys, columns.usd_nets)
             state.qty_lots = _summed(columns.qty_keys, columns.qty_nets)
@@ -149,6 +234,13 @@ class RiskState:
             state.last_sequence = {
                 columns.account_id(value): count for value, count in counts.items()
             }
+            state.usd_debits_pending_micro_usd = _summed(
+                columns.debits_pending_keys, columns.debits_pending
+            )
+            state.usd_credits_pending_micro_usd = _summed(
+                columns.credits_pending_keys, columns.credits_pending
+            )
+            state.reservations = _open_reservations(two_phase, columns)
             return state
 
 
@@ -167,6 +259,10 @@ class _TypedColumns:
     qty_nets: list[int] = attrs.Factory(list)
     basis_keys: list[PositionKey] = attrs.Factory(list)
     basis_nets: list[int] = attrs.Factory(list)
+    debits_pending_keys: list[AccountId] = attrs.Factory(list)  # USD accounts only
+    debits_pending: list[int] = attrs.Factory(list)
+    credits_pending_keys: list[AccountId] = attrs.Factory(list)
+    credits_pending: list[int] = attrs.Factory(list)
     account_ids: dict[int, AccountId] = attrs.Factory(dict)
     contract_ids: dict[int, ContractId] = attrs.Factory(dict)
 
@@ -195,7 +291,7 @@ class _TypedColumns:
         holder = None
         for account in accounts:
             net = account.credits_posted - account.debits_posted
-            if not net:
+            if not net and not (account.debits_pending or account.credits_pending):
                 continue
             tb_id = account.id
             kind = known.get(tb_id & LOW64_MASK) if MIN_OWNED_ID <= tb_id <= U128_MAX else None
@@ -215,8 +311,15 @@ class _TypedColumns:
                 )
                 qty_nets.append(net)
             elif kind == KIND_USD:
-                usd_keys.append(holder)
-                usd_nets.append(net)
+                if net:
+                    usd_keys.append(holder)
+                    usd_nets.append(net)
+                if account.debits_pending:
+                    columns.debits_pending_keys.append(holder)
+                    columns.debits_pending.append(account.debits_pending)
+                if account.credits_pending:
+                    columns.credits_pending_keys.append(holder)
+                    columns.credits_pending.append(account.credits_pending)
             else:  # basis: the low half is the contract + 1
                 contract_value = (tb_id - 1) & LOW64_MASK
                 basis_keys.append(
@@ -236,15 +339,19 @@ def _summed(keys: list[K], nets: list[int]) -> dict[K, int]:
     return table
 
 
-def _events_per_account(transfers: Iterable[Transfer]) -> dict[int, int]:
-    """Ledger events (linked chains) per account value; an open trailing chain is corrupt."""
+def _events_per_account(transfers: Iterable[Transfer], two_phase: list[Transfer]) -> dict[int, int]:
+    """Ledger events (linked chains) per account value; an open trailing chain is corrupt.
+    Appends every pending, post and void transfer to ``two_phase`` on the way."""
     counts: dict[int, int] = {}
     chain_open = False
     touched: set[int] = set()  # accounts already counted for the open chain
     for transfer in transfers:
         debit = transfer.debit_account_id >> ACCOUNT_SHIFT
         credit = transfer.credit_account_id >> ACCOUNT_SHIFT
-        linked = transfer.flags >> _LINKED_BIT & 1
+        flags = transfer.flags
+        linked = flags >> _LINKED_BIT & 1
+        if flags >> _PENDING_BIT & 7:  # pending, post or void
+            two_phase.append(transfer)
         if not chain_open:  # first leg of a chain: both sides are new to it
             counts[debit] = counts.get(debit, 0) + 1
             if credit != debit:
@@ -260,3 +367,17 @@ def _events_per_account(transfers: Iterable[Transfer]) -> dict[int, int]:
     if chain_open:
         raise InvalidValue("transfers", "scan", "ends inside an open linked chain")
     return counts
+
+
+def _open_reservations(two_phase: list[Transfer], columns: _TypedColumns) -> dict[int, Reservation]:
+    """Pending withdrawals not yet posted or voided, from the two-phase transfers in commit
+    order (closing transfers reserve nothing)."""
+    open_: dict[int, Reservation] = {}
+    for transfer in two_phase:
+        if phase_of(transfer) is Phase.PENDING:
+            if transfer.amount:
+                owner = columns.account_id(transfer.debit_account_id >> ACCOUNT_SHIFT)
+                open_[transfer.id] = Reservation(owner, transfer.amount)
+        else:
+            open_.pop(transfer.pending_id, None)
+    return open_
