@@ -124,6 +124,7 @@ def test_snapshot_decoding_refusals() -> None:
     field, value, problem = _refusal(lambda: decode_risk_snapshot(b"{nope"))
     assert (field, value) == ("risk_snapshot", b"{nope")
     assert problem.startswith("is not JSON: ")
+    assert _refusal(lambda: decode_risk_snapshot(b"x" * 100))[1] == b"x" * 64
     assert _refusal(lambda: decode_risk_snapshot(b"[1]")) == (
         "risk_snapshot",
         [1],
