@@ -29,8 +29,10 @@ class BackfillReport:
     account_ids: tuple[AccountId, ...]
 
     def __attrs_post_init__(self) -> None:
-        assert self.grants_created == len(self.account_ids), self
-        assert 0 <= self.grants_created <= self.accounts_scanned, self
+        if self.grants_created != len(self.account_ids):
+            raise AssertionError(f"grants_created disagrees with account_ids: {self!r}")
+        if not 0 <= self.grants_created <= self.accounts_scanned:
+            raise AssertionError(f"grants_created outside [0, accounts_scanned]: {self!r}")
 
     @property
     def changed_anything(self) -> bool:
@@ -45,7 +47,8 @@ def plan_permission_backfill(
     for account in sorted(accounts, key=lambda a: a.account_id):
         if not account.is_customer or account.account_id in accounts_with_grants:
             continue
-        assert account.ubo_user_id is not None, account  # Account enforces a customer UBO
+        if account.ubo_user_id is None:  # Account enforces a customer UBO
+            raise AssertionError(f"customer account without a UBO: {account!r}")
         planned.append(Grant(account.ubo_user_id, account.account_id, Permissions.FULL_ACCESS))
     return tuple(planned)
 

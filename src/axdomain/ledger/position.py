@@ -15,7 +15,8 @@ from axdomain._checks import require_int
 
 def div_toward_zero(numerator: int, denominator: int) -> int:
     """Integer quotient rounded toward zero (``//`` floors, which is wrong for shorts)."""
-    assert denominator != 0, "division by zero in a money path"
+    if denominator == 0:
+        raise AssertionError("division by zero in a money path")
     quotient = abs(numerator) // abs(denominator)
     return quotient if (numerator >= 0) == (denominator > 0) else -quotient
 
@@ -52,7 +53,8 @@ def fill_effect(before: Position, signed_qty_lots: int, price_micro_usd: int) ->
     ``B0 - released + p*o``, realized PnL ``-p*c - released``.
     """
     q0, b0, d = before.qty_lots, before.basis_micro_usd, signed_qty_lots
-    assert d != 0, "a fill moves at least one lot"
+    if d == 0:
+        raise AssertionError("a fill moves at least one lot")
     reduces = q0 != 0 and sign(q0) != sign(d)
     closing = (d if abs(d) <= abs(q0) else -q0) if reduces else 0
     opening = d - closing
