@@ -233,7 +233,8 @@ class SeedMismatch(DomainError):
     """
 
     def __init__(self, symbols: Sequence[str], problems: Sequence[str]) -> None:
-        assert symbols and len(symbols) == len(problems)
+        if not symbols or len(symbols) != len(problems):  # kept under python -O
+            raise AssertionError("a seed mismatch names one problem per symbol, at least one")
         self.symbols = tuple(symbols)
         super().__init__("symbol", self.symbols[0], "; ".join(problems))
 

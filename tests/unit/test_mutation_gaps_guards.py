@@ -16,6 +16,7 @@ import pytest
 from axdomain import Account, AccountId, AccountKind, UserId
 from axdomain.backfill import BackfillReport, plan_permission_backfill
 from axdomain.ledger.position import Position, div_toward_zero, fill_effect
+from axdomain.registry import SeedMismatch
 
 ANN = UserId(0x0190_0000_0000_0A01)
 ANN_MAIN = AccountId(0x0190_0000_0000_0A11)
@@ -89,3 +90,15 @@ def test_guards_survive_python_dash_o() -> None:
         [sys.executable, "-O", "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == str(len(GUARD_CALLS))
+
+
+@pytest.mark.parametrize(
+    ("symbols", "problems"), [((), ()), (("A",), ()), (("A", "B"), ("only one",))]
+)
+def test_a_seed_mismatch_needs_one_problem_per_symbol(
+    symbols: tuple[str, ...], problems: tuple[str, ...]
+) -> None:
+    with pytest.raises(
+        AssertionError, match=r"^a seed mismatch names one problem per symbol, at least one$"
+    ):
+        SeedMismatch(symbols, problems)
