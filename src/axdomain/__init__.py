@@ -63,7 +63,7 @@ if TYPE_CHECKING:
         require_delistable,
     )
     from axdomain.ledger.position import Position
-    from axdomain.ledger.risk import RiskState
+    from axdomain.ledger.risk import Reservation, RiskState
     from axdomain.ledger.sequencing import (
         PositionRecord,
         SequenceStamp,
@@ -158,7 +158,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "require_delistable",
     ),
     "axdomain.ledger.position": ("Position",),
-    "axdomain.ledger.risk": ("RiskState",),
+    "axdomain.ledger.risk": ("Reservation", "RiskState"),
     "axdomain.ledger.sequencing": (
         "PositionRecord",
         "SequenceStamp",
@@ -303,6 +303,7 @@ __all__ = [
     "LedgerEvent",
     "Position",
     "PositionRecord",
+    "Reservation",
     "RiskState",
     "SequenceStamp",
     "TransactionRecord",

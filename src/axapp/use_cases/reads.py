@@ -16,6 +16,10 @@ from axdomain.orders import OrderStatus
 from axdomain.paging import page_of, parse_cursor, parse_limit
 from axdomain.permissions import Action
 
+# How a transaction moves what pending withdrawals hold: a reservation adds, its post or
+# void releases, every other transfer leaves it alone.
+_HELD_SIGN = {Phase.PENDING: 1, Phase.POST: -1, Phase.VOID: -1}
+
 
 class ReadUseCases:
     def __init__(self, context: Context) -> None:
@@ -129,7 +133,7 @@ class ReadUseCases:
                     continue
                 event = decode_transfer(transfer)
                 sign = 1 if transfer.credit_account_id == usd_id else -1
-                held = {Phase.PENDING: 1, Phase.POST: -1, Phase.VOID: -1}.get(event.phase, 0)
+                held = _HELD_SIGN.get(event.phase, 0)
                 rows.append(
                     (
                         position,

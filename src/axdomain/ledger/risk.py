@@ -28,12 +28,12 @@ from axdomain.contracts import ContractId
 from axdomain.errors import InvalidValue
 from axdomain.ids import AccountId
 from axdomain.ledger.events import (
+    LedgerEvent,
     Phase,
     decode_ref,
     decode_transfer,
     pending_delta,
     phase_of,
-    posted_amount,
     split_chains,
 )
 from axdomain.ledger.port import TransferError
@@ -132,28 +132,19 @@ class RiskState:
         else:
             _add(self.qty_lots, (ref.account_id, ref.contract), delta)
 
-    def _hold(self, transfer: Transfer, phase: Phase) -> None:
+    def _hold(self, transfer: Transfer, event: LedgerEvent) -> None:
         """Move the pending sums of a two-phase leg. Closing transfers (zero pending qty or
         basis legs) hold nothing and are not tracked."""
-        if phase is Phase.PENDING:
-            if not transfer.amount:
+        if event.phase is Phase.PENDING:
+            if not event.amount:
                 return
-            owner = decode_ref(transfer.debit_account_id).account_id
-            self.reservations[transfer.id] = Reservation(owner, transfer.amount)
+            self.reservations[event.transfer_id] = Reservation(event.debit.account_id, event.amount)
             delta = pending_delta(transfer, 0)
         else:
-            held = self.reservations.pop(transfer.pending_id)
+            held = self.reservations.pop(event.pending_id)
             delta = pending_delta(transfer, held.amount_micro_usd)
-        _add(
-            self.usd_debits_pending_micro_usd,
-            decode_ref(transfer.debit_account_id).account_id,
-            delta,
-        )
-        _add(
-            self.usd_credits_pending_micro_usd,
-            decode_ref(transfer.credit_account_id).account_id,
-            delta,
-        )
+        _add(self.usd_debits_pending_micro_usd, event.debit.account_id, delta)
+        _add(self.usd_credits_pending_micro_usd, event.credit.account_id, delta)
 
     def _require_resolvable(self, chain: Sequence[Transfer], phases: Sequence[Phase]) -> None:
         """A post or void names a reservation that is open (before this chain or earlier in
@@ -173,12 +164,12 @@ class RiskState:
         Every leg is decoded first (a typed error leaves the state untouched), then posted.
         """
         require_chain(chain)
-        phases = [decode_transfer(transfer).phase for transfer in chain]
-        self._require_resolvable(chain, phases)
-        for transfer, phase in zip(chain, phases, strict=True):
-            if phase is not Phase.SINGLE:
-                self._hold(transfer, phase)
-            moved = posted_amount(transfer)
+        events = [decode_transfer(transfer) for transfer in chain]
+        self._require_resolvable(chain, [event.phase for event in events])
+        for transfer, event in zip(chain, events, strict=True):
+            if event.phase is not Phase.SINGLE:
+                self._hold(transfer, event)
+            moved = event.posted_amount
             if moved:
                 self._post(transfer.debit_account_id, -moved)
                 self._post(transfer.credit_account_id, moved)
@@ -304,6 +295,8 @@ class _TypedColumns:
             if owner != last_owner or holder is None:  # a scan lists an account's rows together
                 holder = columns.account_id(owner)
                 last_owner = owner
+            if kind != KIND_USD and not net:
+                continue  # a pending amount on a position row is G1/G2's to report
             if kind == KIND_QTY:
                 contract_value = tb_id & LOW64_MASK
                 qty_keys.append(
